@@ -1,0 +1,228 @@
+"""The invoice actions, as data.
+
+Each :class:`InvoiceAction` says where the action is sent, which body fields it
+takes and how they are checked, which invoices it can act on and what "already
+done" looks like. The hook, the operators, the emulator and the docs all read
+:data:`ACTIONS`; adding an endpoint means adding one entry here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, Literal
+from urllib.parse import quote
+
+from airflow_provider_cb.client import validation
+from airflow_provider_cb.client.errors import ChargebeeValidationError
+
+ApiVersion = Literal["v1", "v2"]
+INVOICE_STATUSES = ("paid", "posted", "payment_due", "not_paid", "voided", "pending")
+DUNNING_STATUSES = ("in_progress", "exhausted", "stopped", "success")
+CLOSED_STATUSES = frozenset({"paid", "posted", "payment_due", "not_paid"})
+
+
+@dataclass(frozen=True)
+class BodyField:
+    """One documented body field and the check that turns user input into a wire value."""
+
+    name: str
+    check: Callable[[str, Any], Any]
+    required: bool = False
+    doc: str = ""
+
+
+def text_field(name: str, max_length: int, doc: str) -> BodyField:
+    return BodyField(name, lambda p, v: validation.check_text(p, v, max_length), doc=doc)
+
+
+def timestamp_field(name: str, when: str, doc: str, *, required: bool = False) -> BodyField:
+    return BodyField(
+        name, lambda p, v: validation.check_timestamp(p, v, when=when), required=required, doc=doc
+    )
+
+
+COMMENT = text_field("comment", 300, "Note recorded on the invoice's history (max 300 characters).")
+
+
+@dataclass(frozen=True)
+class InvoiceState:
+    """A condition on an invoice: its status, and optionally auto collection and dunning pause."""
+
+    statuses: frozenset[str]
+    auto_collection_on: bool | None = None
+    dunning_paused: bool | None = None
+
+    def matches(self, invoice: Mapping[str, Any]) -> bool:
+        if invoice.get("status") not in self.statuses:
+            return False
+        if (
+            self.auto_collection_on is not None
+            and (invoice.get("auto_collection") == "on") != self.auto_collection_on
+        ):
+            return False
+        return self.dunning_paused is None or is_dunning_paused(invoice) == self.dunning_paused
+
+    def describe(self) -> str:
+        text = "status " + " or ".join(sorted(self.statuses))
+        if self.auto_collection_on is not None:
+            text += ", auto collection " + ("on" if self.auto_collection_on else "off")
+        if self.dunning_paused is not None:
+            text += ", dunning " + ("paused" if self.dunning_paused else "not paused")
+        return text
+
+
+def is_dunning_paused(invoice: Mapping[str, Any]) -> bool:
+    """Chargebee marks a paused dunning by the invoice's expected payment date."""
+    return (
+        invoice.get("status") == "payment_due" and invoice.get("expected_payment_date") is not None
+    )
+
+
+def describe_invoice_state(invoice: Mapping[str, Any]) -> str:
+    """A short text naming an invoice's state, for records and error messages."""
+    parts = [f"status {invoice.get('status')}"]
+    if invoice.get("dunning_status"):
+        parts.append(f"dunning {invoice['dunning_status']}")
+    if is_dunning_paused(invoice):
+        parts.append("dunning paused")
+    if invoice.get("auto_collection"):
+        parts.append(f"auto collection {invoice['auto_collection']}")
+    return ", ".join(parts)
+
+
+@dataclass(frozen=True)
+class InvoiceAction:
+    """One POST /invoices/{id}/<endpoint> action."""
+
+    name: str
+    endpoint: str
+    api_version: ApiVersion
+    fields: tuple[BodyField, ...]
+    acts_on: InvoiceState
+    done_when: InvoiceState
+    leads_to: str
+    summary: str
+
+    @property
+    def field_names(self) -> tuple[str, ...]:
+        return tuple(f.name for f in self.fields)
+
+    def path(self, invoice_id: str) -> str:
+        safe_id = quote(validation.check_id("invoice_id", invoice_id), safe="")
+        return f"/invoices/{safe_id}/{self.endpoint}"
+
+    def build_body(self, values: Mapping[str, Any]) -> dict[str, Any]:
+        """Check every field; drop the ones left as None. Raises before anything is sent."""
+        unknown = set(values) - set(self.field_names)
+        if unknown:
+            raise ChargebeeValidationError(
+                sorted(unknown)[0], f"is not a field of the {self.name} action"
+            )
+        body: dict[str, Any] = {}
+        for field in self.fields:
+            value = values.get(field.name)
+            if value is None:
+                if field.required:
+                    raise ChargebeeValidationError(field.name, "is required")
+                continue
+            body[field.name] = field.check(field.name, value)
+        return body
+
+
+CLOSE = InvoiceAction(
+    name="close",
+    endpoint="close",
+    api_version="v2",
+    fields=(
+        COMMENT,
+        text_field("invoice_note", 2000, "Note printed on the invoice (max 2000 characters)."),
+        BodyField(
+            "remove_general_note",
+            validation.check_bool,
+            doc="Drop the site's general note from this invoice.",
+        ),
+        timestamp_field(
+            "invoice_date",
+            "past",
+            "Date to stamp on the invoice: not in the future, not before its generation date.",
+        ),
+        BodyField(
+            "notes_to_remove",
+            validation.check_notes_to_remove,
+            doc="Notes to drop: a list of {entity_type, entity_id}.",
+        ),
+    ),
+    acts_on=InvoiceState(frozenset({"pending"})),
+    done_when=InvoiceState(CLOSED_STATUSES),
+    leads_to="payment_due",
+    summary="Finalize a pending invoice (v2).",
+)
+
+COLLECT = InvoiceAction(
+    name="collect",
+    endpoint="collect",
+    api_version="v1",
+    fields=(),
+    acts_on=InvoiceState(frozenset({"pending"})),
+    done_when=InvoiceState(CLOSED_STATUSES),
+    leads_to="payment_due",
+    summary="Close a pending invoice through the v1 endpoint.",
+)
+
+WRITE_OFF = InvoiceAction(
+    name="write_off",
+    endpoint="write_off",
+    api_version="v2",
+    fields=(COMMENT,),
+    acts_on=InvoiceState(frozenset({"payment_due", "not_paid", "posted"})),
+    done_when=InvoiceState(frozenset({"paid"})),
+    leads_to="paid",
+    summary="Mark an unpaid invoice paid with a write-off credit note.",
+)
+
+STOP_DUNNING = InvoiceAction(
+    name="stop_dunning",
+    endpoint="stop_dunning",
+    api_version="v2",
+    fields=(COMMENT,),
+    acts_on=InvoiceState(frozenset({"payment_due"}), auto_collection_on=True),
+    done_when=InvoiceState(frozenset({"not_paid"})),
+    leads_to="not_paid",
+    summary="Stop dunning; the invoice becomes not_paid.",
+)
+
+PAUSE_DUNNING = InvoiceAction(
+    name="pause_dunning",
+    endpoint="pause_dunning",
+    api_version="v2",
+    fields=(
+        timestamp_field(
+            "expected_payment_date",
+            "future",
+            "Date until which dunning is paused; must be in the future.",
+            required=True,
+        ),
+        COMMENT,
+    ),
+    acts_on=InvoiceState(frozenset({"payment_due"}), auto_collection_on=True, dunning_paused=False),
+    done_when=InvoiceState(frozenset({"payment_due"}), dunning_paused=True),
+    leads_to="payment_due",
+    summary="Pause dunning until the expected payment date.",
+)
+
+RESUME_DUNNING = InvoiceAction(
+    name="resume_dunning",
+    endpoint="resume_dunning",
+    api_version="v2",
+    fields=(COMMENT,),
+    acts_on=InvoiceState(frozenset({"payment_due"}), dunning_paused=True),
+    done_when=InvoiceState(frozenset({"payment_due"}), dunning_paused=False),
+    leads_to="payment_due",
+    summary="Resume a paused dunning.",
+)
+
+ACTIONS: Mapping[str, InvoiceAction] = {
+    action.name: action
+    for action in (CLOSE, COLLECT, WRITE_OFF, STOP_DUNNING, PAUSE_DUNNING, RESUME_DUNNING)
+}

@@ -1,0 +1,252 @@
+"""Sending requests: one pooled httpx client, retries, the rate budget, idempotency keys.
+
+The decision to retry lives in :func:`should_retry` alone; the wait in
+:func:`retry_delay`. A POST always carries an idempotency key (the caller's, or
+one generated here) and every retry of that call reuses it, so a retry after a
+lost response is replayed by Chargebee instead of acting twice.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import random
+import re
+import threading
+import time
+import uuid
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlencode
+
+import httpx
+
+from airflow_provider_cb import __version__
+from airflow_provider_cb.client.encoding import RequestOrigin, encode_form
+from airflow_provider_cb.client.errors import (
+    ChargebeeAPIError,
+    ChargebeeError,
+    ChargebeeTransportError,
+    ChargebeeValidationError,
+    RateLimitError,
+    ServerError,
+    error_from_response,
+)
+from airflow_provider_cb.client.invoices import ApiVersion
+from airflow_provider_cb.client.ratebudget import RateBudget
+from airflow_provider_cb.client.settings import ClientSettings
+
+log = logging.getLogger(__name__)
+
+IDEMPOTENCY_HEADER = "chargebee-idempotency-key"
+REPLAYED_HEADER = "chargebee-idempotency-replayed"
+IDEMPOTENCY_KEY_MAX_LENGTH = 100
+_IDEMPOTENCY_KEY = re.compile(r"[A-Za-z0-9_.:@+=~-]{1,100}")
+MAX_RETRY_AFTER_SECONDS = 120.0
+BACKOFF_BASE_SECONDS = 0.5
+BACKOFF_CAP_SECONDS = 30.0
+POOL_SIZE = 32
+
+
+@dataclass(frozen=True)
+class ApiResponse:
+    """A decoded successful answer and how it was obtained."""
+
+    body: dict[str, Any]
+    status_code: int
+    replayed: bool
+    attempts: int
+    idempotency_key: str | None
+
+
+def check_idempotency_key(value: object) -> str:
+    if not isinstance(value, str) or not _IDEMPOTENCY_KEY.fullmatch(value):
+        raise ChargebeeValidationError(
+            "idempotency_key",
+            f"must be 1 to {IDEMPOTENCY_KEY_MAX_LENGTH} characters of letters, digits and "
+            f"_ . : @ + = ~ -; got {value!r:.80}",
+        )
+    return value
+
+
+def should_retry(method: str, error: ChargebeeError, *, has_idempotency_key: bool) -> bool:
+    """Whether sending the same request again is both useful and safe.
+
+    Rate limits and 503s mean Chargebee did not act, so they are always retried. A
+    failure after the request may have been processed (read timeout, dropped
+    connection, other 5xx, unreadable body) is retried only when a repeat cannot
+    act twice: a GET, or a POST whose idempotency key makes Chargebee replay it.
+    """
+    if not error.retryable:
+        return False
+    if isinstance(error, RateLimitError):
+        return True
+    if isinstance(error, ServerError) and error.http_status == 503:
+        return True
+    if isinstance(error, ChargebeeTransportError) and not error.sent:
+        return True
+    return method == "GET" or has_idempotency_key
+
+
+def retry_delay(
+    attempt: int, error: ChargebeeError, *, rand: Callable[[], float] = random.random
+) -> float:
+    """Seconds to wait before retry number ``attempt`` (1-based).
+
+    A ``Retry-After`` header is obeyed (capped); otherwise exponential backoff with
+    jitter, so that many workers do not retry in lockstep.
+    """
+    if isinstance(error, ChargebeeAPIError) and error.retry_after is not None:
+        return float(min(error.retry_after, MAX_RETRY_AFTER_SECONDS))
+    ceiling = min(BACKOFF_CAP_SECONDS, BACKOFF_BASE_SECONDS * 2.0 ** (attempt - 1))
+    return ceiling * (0.5 + rand() / 2)
+
+
+def _transport_error(method: str, path: str, exc: httpx.HTTPError) -> ChargebeeTransportError:
+    never_sent = isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout | httpx.PoolTimeout)
+    cause = type(exc).__name__
+    detail = str(exc)
+    if detail:
+        cause += f": {detail[:200]}"
+    return ChargebeeTransportError(method, path, cause, sent=not never_sent)
+
+
+class Transport:
+    """Sends requests to one Chargebee site over one pooled, thread-safe httpx client."""
+
+    def __init__(
+        self,
+        settings: ClientSettings,
+        *,
+        origin: RequestOrigin | None = None,
+        budget: RateBudget | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+        http_transport: httpx.BaseTransport | None = None,
+    ) -> None:
+        self.settings = settings
+        self.origin = origin or RequestOrigin()
+        self.budget = budget or RateBudget(settings.requests_per_minute)
+        self._sleep = sleep
+        self._servers = {version: settings.server_url(version) for version in ("v1", "v2")}
+        self._http = httpx.Client(
+            auth=httpx.BasicAuth(settings.api_key, ""),
+            timeout=settings.timeout,
+            follow_redirects=False,
+            verify=True,
+            limits=httpx.Limits(max_connections=POOL_SIZE, max_keepalive_connections=POOL_SIZE),
+            headers={
+                "Accept": "application/json",
+                "User-Agent": f"airflow-provider-chargebee/{__version__} httpx/{httpx.__version__}",
+            },
+            transport=http_transport,
+        )
+        self._stats_lock = threading.Lock()
+        self.retries = 0
+
+    def __repr__(self) -> str:
+        return f"Transport(host={self.settings.host!r})"
+
+    def close(self) -> None:
+        self._http.close()
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        api_version: ApiVersion = "v2",
+        query: Mapping[str, str] | None = None,
+        body: Mapping[str, Any] | None = None,
+        idempotency_key: str | None = None,
+        origin: RequestOrigin | None = None,
+    ) -> ApiResponse:
+        """Send one logical request, retrying as :func:`should_retry` allows."""
+        if method == "POST":
+            key = (
+                check_idempotency_key(idempotency_key)
+                if idempotency_key is not None
+                else f"cb-{uuid.uuid4().hex}"
+            )
+        else:
+            key = None
+        headers = (self.origin.merged(origin) if origin else self.origin).headers(
+            api_version=api_version, for_write=method == "POST"
+        )
+        if key is not None:
+            headers[IDEMPOTENCY_HEADER] = key
+        form: Sequence[tuple[str, str]] = encode_form(body or {})
+        url = self._servers[api_version] + path
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                return self._send_once(method, url, path, query, form, headers, key, attempt)
+            except ChargebeeError as error:
+                error.attempts = attempt
+                retry = attempt <= self.settings.max_retries and should_retry(
+                    method, error, has_idempotency_key=key is not None
+                )
+                if not retry:
+                    raise
+                delay = retry_delay(attempt, error)
+                if isinstance(error, RateLimitError) and error.retry_after is not None:
+                    self.budget.pause_for(delay)
+                    delay = 0.0
+                with self._stats_lock:
+                    self.retries += 1
+                log.warning(
+                    "%s %s failed (%s); retry %d of %d in %.1fs",
+                    method,
+                    path,
+                    error,
+                    attempt,
+                    self.settings.max_retries,
+                    delay,
+                )
+                if delay:
+                    self._sleep(delay)
+
+    def _send_once(
+        self,
+        method: str,
+        url: str,
+        path: str,
+        query: Mapping[str, str] | None,
+        form: Sequence[tuple[str, str]],
+        headers: Mapping[str, str],
+        key: str | None,
+        attempt: int,
+    ) -> ApiResponse:
+        self.budget.acquire()
+        content: bytes | None = None
+        send_headers = dict(headers)
+        if method == "POST":
+            content = urlencode(form).encode("ascii")
+            send_headers["Content-Type"] = "application/x-www-form-urlencoded"
+        try:
+            response = self._http.request(
+                method, url, params=query, content=content, headers=send_headers
+            )
+        except httpx.HTTPError as exc:
+            raise _transport_error(method, path, exc) from None
+        log.debug("%s %s -> HTTP %d (attempt %d)", method, path, response.status_code, attempt)
+        if response.status_code >= 300:
+            raise error_from_response(response)
+        try:
+            decoded = json.loads(response.content)
+        except ValueError:
+            raise ChargebeeTransportError(
+                method, path, f"HTTP {response.status_code} with a body that is not JSON"
+            ) from None
+        if not isinstance(decoded, dict):
+            raise ChargebeeTransportError(
+                method, path, f"HTTP {response.status_code} with a JSON body that is not an object"
+            )
+        return ApiResponse(
+            body=decoded,
+            status_code=response.status_code,
+            replayed=response.headers.get(REPLAYED_HEADER, "").lower() == "true",
+            attempts=attempt,
+            idempotency_key=key,
+        )

@@ -1,0 +1,245 @@
+"""ChargebeeHook: turns an Airflow connection into a configured Chargebee client."""
+
+from __future__ import annotations
+
+import dataclasses
+import threading
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+from airflow.sdk import BaseHook
+
+from airflow_provider_cb.client.api import ChargebeeClient
+from airflow_provider_cb.client.encoding import RequestOrigin
+from airflow_provider_cb.client.errors import (
+    AuthenticationError,
+    AuthorizationError,
+    ChargebeeError,
+    ChargebeeTransportError,
+    ChargebeeValidationError,
+    NotFoundError,
+)
+from airflow_provider_cb.client.invoices import ApiVersion, InvoiceAction
+from airflow_provider_cb.client.settings import DEFAULT_ENVIRONMENT, ClientSettings
+from airflow_provider_cb.client.transport import ApiResponse
+from airflow_provider_cb.client.validation import check_bool
+
+_ORIGIN_FIELDS = ("origin_user", "origin_ip", "origin_device", "business_entity_id")
+
+
+def _extra(extras: Mapping[str, Any], name: str) -> Any:
+    """Read an extra saved by the Airflow 3 form (bare name) or older UIs (prefixed)."""
+    value = extras.get(name)
+    if value in (None, ""):
+        value = extras.get(f"extra__chargebee__{name}")
+    return None if value == "" else value
+
+
+def _number(name: str, value: Any, kind: type[int] | type[float]) -> Any:
+    if value is None:
+        return None
+    try:
+        return kind(value)
+    except (TypeError, ValueError):
+        raise ChargebeeValidationError(name, f"{value!r} is not a number") from None
+
+
+def settings_from_connection(
+    host: str | None, password: str | None, port: int | None, extras: Mapping[str, Any]
+) -> ClientSettings:
+    """Build client settings from the parts of an Airflow connection."""
+    values: dict[str, Any] = {
+        "api_key": password or "",
+        "site": host or None,
+        "test_site": check_bool("test_site", _extra(extras, "test_site") or False),
+        "environment": _extra(extras, "environment") or DEFAULT_ENVIRONMENT,
+        "protocol": _extra(extras, "protocol") or "https",
+        "port": _number("port", _extra(extras, "port") or port, int),
+        "base_url": _extra(extras, "base_url"),
+        "allow_insecure_http": check_bool(
+            "allow_insecure_http", _extra(extras, "allow_insecure_http") or False
+        ),
+    }
+    for name, kind in (("timeout", float), ("max_retries", int), ("requests_per_minute", float)):
+        number = _number(name, _extra(extras, name), kind)
+        if number is not None:
+            values[name] = number
+    return ClientSettings(**values)
+
+
+class ChargebeeHook(BaseHook):
+    """Interact with Chargebee's invoice API through one pooled, rate-limited client.
+
+    The connection's password is the API key and its host the site name (``acme``);
+    see ``docs/connection.md`` for the extras. Origin headers and ``skip_events``
+    given here override the connection's defaults.
+    """
+
+    conn_name_attr = "chargebee_conn_id"
+    default_conn_name = "chargebee_default"
+    conn_type = "chargebee"
+    hook_name = "Chargebee"
+
+    def __init__(
+        self,
+        chargebee_conn_id: str = default_conn_name,
+        *,
+        origin_user: str | None = None,
+        origin_ip: str | None = None,
+        origin_device: str | None = None,
+        business_entity_id: str | None = None,
+        skip_events: Any = None,
+        requests_per_minute: float | None = None,
+    ) -> None:
+        super().__init__()
+        self.chargebee_conn_id = chargebee_conn_id
+        self._origin_override = RequestOrigin(
+            origin_user=origin_user,
+            origin_ip=origin_ip,
+            origin_device=origin_device,
+            business_entity_id=business_entity_id,
+            skip_events=skip_events,
+        )
+        self._requests_per_minute = requests_per_minute
+        self._client: ChargebeeClient | None = None
+        self._client_lock = threading.Lock()
+
+    def __repr__(self) -> str:
+        return f"ChargebeeHook(chargebee_conn_id={self.chargebee_conn_id!r})"
+
+    def _settings_and_origin(self) -> tuple[ClientSettings, RequestOrigin]:
+        conn = self.get_connection(self.chargebee_conn_id)
+        extras = conn.extra_dejson
+        settings = settings_from_connection(conn.host, conn.password, conn.port, extras)
+        if self._requests_per_minute is not None:
+            settings = dataclasses.replace(settings, requests_per_minute=self._requests_per_minute)
+        origin = RequestOrigin(
+            **{name: _extra(extras, name) for name in _ORIGIN_FIELDS},
+            skip_events=_extra(extras, "skip_events"),
+        ).merged(self._origin_override)
+        return settings, origin
+
+    def get_conn(self) -> ChargebeeClient:
+        """The hook's client, built once and shared by every thread using this hook."""
+        with self._client_lock:
+            if self._client is None:
+                settings, origin = self._settings_and_origin()
+                self._client = ChargebeeClient(settings, origin=origin)
+            return self._client
+
+    def close(self) -> None:
+        with self._client_lock:
+            if self._client is not None:
+                self._client.close()
+                self._client = None
+
+    def server_url(self, api_version: ApiVersion = "v2") -> str:
+        return self.get_conn().settings.server_url(api_version)
+
+    # Actions. Each returns Chargebee's decoded answer; the operators use invoke().
+
+    def invoke(
+        self,
+        action: InvoiceAction | str,
+        invoice_id: str,
+        *,
+        idempotency_key: str | None = None,
+        **fields: Any,
+    ) -> ApiResponse:
+        """Send one invoice action and return the answer with its retry details."""
+        return self.get_conn().invoke(
+            action, invoice_id, fields=fields, idempotency_key=idempotency_key
+        )
+
+    def close_invoice(
+        self,
+        invoice_id: str,
+        *,
+        comment: str | None = None,
+        invoice_date: Any = None,
+        remove_general_note: bool | None = None,
+        notes_to_remove: list[dict[str, str]] | None = None,
+        invoice_note: str | None = None,
+        idempotency_key: str | None = None,
+    ) -> dict[str, Any]:
+        return self.invoke(
+            "close",
+            invoice_id,
+            idempotency_key=idempotency_key,
+            comment=comment,
+            invoice_date=invoice_date,
+            remove_general_note=remove_general_note,
+            notes_to_remove=notes_to_remove,
+            invoice_note=invoice_note,
+        ).body
+
+    def collect_invoice(
+        self, invoice_id: str, *, idempotency_key: str | None = None
+    ) -> dict[str, Any]:
+        return self.invoke("collect", invoice_id, idempotency_key=idempotency_key).body
+
+    def write_off_invoice(
+        self, invoice_id: str, *, comment: str | None = None, idempotency_key: str | None = None
+    ) -> dict[str, Any]:
+        return self.invoke(
+            "write_off", invoice_id, idempotency_key=idempotency_key, comment=comment
+        ).body
+
+    def stop_dunning(
+        self, invoice_id: str, *, comment: str | None = None, idempotency_key: str | None = None
+    ) -> dict[str, Any]:
+        return self.invoke(
+            "stop_dunning", invoice_id, idempotency_key=idempotency_key, comment=comment
+        ).body
+
+    def pause_dunning(
+        self,
+        invoice_id: str,
+        *,
+        expected_payment_date: Any,
+        comment: str | None = None,
+        idempotency_key: str | None = None,
+    ) -> dict[str, Any]:
+        return self.invoke(
+            "pause_dunning",
+            invoice_id,
+            idempotency_key=idempotency_key,
+            expected_payment_date=expected_payment_date,
+            comment=comment,
+        ).body
+
+    def resume_dunning(
+        self, invoice_id: str, *, comment: str | None = None, idempotency_key: str | None = None
+    ) -> dict[str, Any]:
+        return self.invoke(
+            "resume_dunning", invoice_id, idempotency_key=idempotency_key, comment=comment
+        ).body
+
+    # Reads.
+
+    def get_invoice(self, invoice_id: str) -> dict[str, Any]:
+        return self.get_conn().get_invoice(invoice_id)
+
+    def iter_invoices(self, **filters: Any) -> Iterator[dict[str, Any]]:
+        """Invoices matching Chargebee's filters, following ``next_offset`` 100 at a time."""
+        return self.get_conn().iter_invoices(**filters)
+
+    def test_connection(self) -> tuple[bool, str]:
+        """One cheap read (a single-invoice list page) that proves key and site work."""
+        try:
+            client = self.get_conn()
+            client.list_invoices_page(limit=1)
+        except AuthenticationError:
+            return False, "Chargebee rejected the API key (401): check the key and test_site."
+        except AuthorizationError as exc:
+            return False, f"The API key may not list invoices, or the request was blocked: {exc}"
+        except NotFoundError:
+            return False, "Chargebee does not know this site (404): check the site name."
+        except ChargebeeTransportError as exc:
+            return False, f"Could not reach Chargebee: {exc}"
+        except ChargebeeError as exc:
+            return False, str(exc)
+        finally:
+            self.close()
+        kind = "test" if client.settings.test_site else "live"
+        return True, f"Connected to {client.settings.host} ({kind} site)."

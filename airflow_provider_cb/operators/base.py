@@ -1,0 +1,261 @@
+"""The shared base of every invoice action operator.
+
+A subclass names its :class:`~airflow_provider_cb.client.invoices.InvoiceAction`
+and nothing else: body fields, template fields, validation and state handling all
+come from that entry. Modules that open connections are imported in ``execute``
+so that parsing a DAG file stays cheap.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import logging
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from airflow.sdk import BaseOperator
+from airflow.sdk.exceptions import AirflowException, AirflowFailException, AirflowSkipException
+
+from airflow_provider_cb.client.bulk import FAILURE_POLICIES
+from airflow_provider_cb.client.encoding import normalise_skip_events
+from airflow_provider_cb.client.errors import ChargebeeValidationError
+from airflow_provider_cb.client.idempotency import DEFAULT_IDENTITY_TEMPLATE, derive_key
+from airflow_provider_cb.client.invoices import InvoiceAction
+from airflow_provider_cb.client.validation import check_id, check_invoice_ids
+
+if TYPE_CHECKING:
+    from airflow.sdk import Context
+
+    from airflow_provider_cb.client.api import ChargebeeClient
+    from airflow_provider_cb.client.bulk import BulkSummary
+    from airflow_provider_cb.client.outcomes import ActionRecord
+
+log = logging.getLogger(__name__)
+
+IF_ALREADY_DONE = ("succeed", "skip", "fail")
+IF_NOT_ELIGIBLE = ("fail", "skip", "succeed")
+COMMON_TEMPLATE_FIELDS = ("invoice_id", "invoice_ids", "idempotency_key", "skip_events")
+RESULT_XCOM_KEY = "chargebee_result"
+
+
+def action_template_fields(action: InvoiceAction) -> tuple[str, ...]:
+    return (*COMMON_TEMPLATE_FIELDS, *action.field_names)
+
+
+def _choice(param: str, value: str, choices: Sequence[str]) -> str:
+    if value not in choices:
+        raise ValueError(f"{param}: {value!r} is not one of {', '.join(choices)}")
+    return value
+
+
+def _ids_from(value: Any) -> list[str]:
+    """A list of ids from a list, or from the text a non-native template rendered."""
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except ValueError:
+            try:
+                value = ast.literal_eval(value)
+            except (ValueError, SyntaxError):
+                raise ChargebeeValidationError(
+                    "invoice_ids", f"{value!r:.60} is not a list of invoice ids"
+                ) from None
+    return check_invoice_ids("invoice_ids", value)
+
+
+class InvoiceActionOperator(BaseOperator):
+    """Run one Chargebee invoice action on one invoice or, in bulk, on many.
+
+    :param invoice_id: the invoice to act on (templated; may come from XCom).
+    :param invoice_ids: many invoices at once (a list, XComArg or template); exclusive
+        with ``invoice_id``. Returns a summary instead of a single record.
+    :param chargebee_conn_id: the Chargebee connection.
+    :param dry_run: read the invoices and report what would happen; send no POST.
+    :param if_already_done: ``succeed`` (default), ``skip`` or ``fail``.
+    :param if_not_eligible: ``fail`` (default), ``skip`` or ``succeed`` (record it).
+    :param failure_policy: bulk only: ``fail_at_end`` (default), ``fail_fast`` or ``record``.
+    :param skip_events: suppress Chargebee's ``actions``, ``webhook`` and/or ``email``.
+    :param idempotency_key: template naming the attempt; the key sent is derived from it,
+        the action and the invoice id. The default names DAG, task, run and map index.
+    :param include_invoice: put the full invoice in each record.
+    :param max_workers: bulk only: concurrent requests.
+    :param requests_per_minute: override the connection's rate budget for this task.
+    """
+
+    action: ClassVar[InvoiceAction]
+    template_fields: Sequence[str] = COMMON_TEMPLATE_FIELDS
+    ui_color = "#ffd7c2"
+
+    def __init__(
+        self,
+        *,
+        invoice_id: str | None = None,
+        invoice_ids: Any = None,
+        chargebee_conn_id: str = "chargebee_default",
+        dry_run: bool = False,
+        if_already_done: str = "succeed",
+        if_not_eligible: str = "fail",
+        failure_policy: str = "fail_at_end",
+        skip_events: Any = None,
+        idempotency_key: str = DEFAULT_IDENTITY_TEMPLATE,
+        include_invoice: bool = False,
+        max_workers: int = 8,
+        requests_per_minute: float | None = None,
+        **kwargs: Any,
+    ) -> None:
+        body_fields = {name: kwargs.pop(name, None) for name in self.action.field_names}
+        super().__init__(**kwargs)
+        if (invoice_id is None) == (invoice_ids is None):
+            raise ValueError(
+                f"{self.task_id}: pass exactly one of invoice_id (one invoice) "
+                "or invoice_ids (bulk)"
+            )
+        if not 1 <= max_workers <= 64:
+            raise ValueError(f"max_workers: {max_workers!r} must be from 1 to 64")
+        self.invoice_id = invoice_id
+        self.invoice_ids = invoice_ids
+        self.chargebee_conn_id = chargebee_conn_id
+        self.is_dry_run = dry_run
+        self.if_already_done = _choice("if_already_done", if_already_done, IF_ALREADY_DONE)
+        self.if_not_eligible = _choice("if_not_eligible", if_not_eligible, IF_NOT_ELIGIBLE)
+        self.failure_policy = _choice("failure_policy", failure_policy, FAILURE_POLICIES)
+        self.skip_events = skip_events
+        self.idempotency_key = idempotency_key
+        self.include_invoice = include_invoice
+        self.max_workers = max_workers
+        self.requests_per_minute = requests_per_minute
+        for name, value in body_fields.items():
+            setattr(self, name, value)
+
+    def body_fields(self) -> dict[str, Any]:
+        """The endpoint's body fields, checked; raises before anything is sent."""
+        values = {name: getattr(self, name) for name in self.action.field_names}
+        return self.action.build_body(values)
+
+    def execute(self, context: Context) -> dict[str, Any]:
+        from airflow_provider_cb.hooks.chargebee import ChargebeeHook
+
+        fields = self.body_fields()
+        normalise_skip_events(self.skip_events)
+        identity = self.idempotency_key
+        if self.invoice_ids is None:
+            ids = [check_id("invoice_id", self.invoice_id)]
+        else:
+            ids = _ids_from(self.invoice_ids)
+        keys = {
+            invoice_id: derive_key(identity, self.action.name, invoice_id) for invoice_id in ids
+        }
+        hook = ChargebeeHook(
+            self.chargebee_conn_id,
+            skip_events=self.skip_events,
+            requests_per_minute=self.requests_per_minute,
+        )
+        try:
+            client = hook.get_conn()
+            if self.invoice_ids is None:
+                record = self._act(client, ids[0], fields, keys[ids[0]])
+                return self._finish_single(context, record)
+            return self._run_bulk(context, client, ids, fields, keys)
+        finally:
+            hook.close()
+
+    def _act(
+        self, client: ChargebeeClient, invoice_id: str, fields: dict[str, Any], key: str
+    ) -> ActionRecord:
+        from airflow_provider_cb.client.outcomes import perform_action, preview_action
+
+        if self.is_dry_run:
+            return preview_action(
+                client, self.action, invoice_id, include_invoice=self.include_invoice
+            )
+        return perform_action(
+            client,
+            self.action,
+            invoice_id,
+            fields=fields,
+            idempotency_key=key,
+            include_invoice=self.include_invoice,
+        )
+
+    def _is_failure(self, record: ActionRecord) -> bool:
+        return (
+            record.outcome == "failed"
+            or (record.outcome == "not_eligible" and self.if_not_eligible == "fail")
+            or (record.outcome == "already_done" and self.if_already_done == "fail")
+        )
+
+    def _finish_single(self, context: Context, record: ActionRecord) -> dict[str, Any]:
+        result = record.as_dict()
+        log.info("%s %s: %s", self.action.name, record.invoice_id, json.dumps(result))
+        choice = {
+            "already_done": self.if_already_done,
+            "not_eligible": self.if_not_eligible,
+        }.get(record.outcome, "succeed")
+        if record.outcome == "failed":
+            self._push_result(context, result)
+            if record.retryable:
+                raise AirflowException(f"{record.invoice_id}: {record.message}")
+            raise AirflowFailException(f"{record.invoice_id}: {record.message}")
+        if choice == "skip":
+            self._push_result(context, result)
+            raise AirflowSkipException(f"{record.invoice_id}: {record.outcome}")
+        if choice == "fail":
+            self._push_result(context, result)
+            detail = record.message or f"already in the target state ({record.status_after})"
+            raise AirflowFailException(f"{record.invoice_id}: {record.outcome}: {detail}")
+        return result
+
+    def _run_bulk(
+        self,
+        context: Context,
+        client: ChargebeeClient,
+        ids: list[str],
+        fields: dict[str, Any],
+        keys: dict[str, str],
+    ) -> dict[str, Any]:
+        from airflow_provider_cb.client.bulk import run_bulk
+
+        summary = run_bulk(
+            ids,
+            lambda invoice_id: self._act(client, invoice_id, fields, keys[invoice_id]),
+            action=self.action.name,
+            total=len(ids),
+            max_workers=self.max_workers,
+            is_failure=self._is_failure,
+            fail_fast=self.failure_policy == "fail_fast",
+            retries=lambda: client.transport.retries,
+        )
+        return self._finish_bulk(context, summary)
+
+    def _finish_bulk(self, context: Context, summary: BulkSummary) -> dict[str, Any]:
+        result = summary.as_dict()
+        result["dry_run"] = self.is_dry_run
+        failures = [record for record in summary.records if self._is_failure(record)]
+        log.info(
+            "%s: %s in %.1fs",
+            self.action.name,
+            json.dumps(result["counts"]),
+            summary.elapsed_seconds,
+        )
+        if (failures or summary.stopped_early) and self.failure_policy != "record":
+            self._push_result(context, result)
+            listed = "; ".join(
+                f"{record.invoice_id} {record.outcome} ({record.api_error_code or record.message})"
+                for record in failures[:20]
+            )
+            more = f" and {len(failures) - 20} more" if len(failures) > 20 else ""
+            message = (
+                f"{len(failures)} of {summary.total} invoices failed: {listed}{more}. "
+                "A retry acts only on what is not done yet."
+            )
+            if any(record.retryable for record in failures):
+                raise AirflowException(message)
+            raise AirflowFailException(message)
+        return result
+
+    def _push_result(self, context: Context, result: dict[str, Any]) -> None:
+        """Keep the record of a failed task in XCom, since its return value is lost."""
+        ti = context.get("ti")
+        if ti is not None:
+            ti.xcom_push(key=RESULT_XCOM_KEY, value=result)
