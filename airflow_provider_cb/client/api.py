@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from typing import Any
+from urllib.parse import quote
 
 from airflow_provider_cb.client.encoding import RequestOrigin
 from airflow_provider_cb.client.errors import ChargebeeTransportError, ChargebeeValidationError
@@ -80,7 +81,7 @@ class ChargebeeClient:
         )
 
     def get_invoice(self, invoice_id: str) -> dict[str, Any]:
-        path = f"/invoices/{check_id('invoice_id', invoice_id)}"
+        path = f"/invoices/{quote(check_id('invoice_id', invoice_id), safe='')}"
         return _invoice_of(self.transport.request("GET", path), path)
 
     def list_invoices_page(

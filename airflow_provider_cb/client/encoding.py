@@ -46,7 +46,7 @@ def encode_form(params: Mapping[str, Any]) -> list[tuple[str, str]]:
                         for key, sub in item.items()
                         if sub is not None
                     )
-                else:
+                elif item is not None:
                     pairs.append((f"{name}[{index}]", _scalar(item)))
         else:
             pairs.append((name, _scalar(value)))
@@ -69,7 +69,7 @@ def normalise_skip_events(value: object) -> frozenset[str]:
         )
     chosen = set()
     for item in items:
-        if item not in EVENT_SKIP_HEADERS:
+        if not isinstance(item, str) or item not in EVENT_SKIP_HEADERS:
             raise ChargebeeValidationError(
                 "skip_events", f"{item!r} is not one of {sorted(EVENT_SKIP_HEADERS)}"
             )

@@ -21,4 +21,4 @@ def derive_key(identity: str, action: str, invoice_id: str) -> str:
             "idempotency_key", f"must render to a non-empty string, got {identity!r:.60}"
         )
     digest = hashlib.sha256("\x1f".join((identity, action, invoice_id)).encode("utf-8"))
-    return f"af-{action}-{digest.hexdigest()[:40]}"
+    return f"af-{action[:40]}-{digest.hexdigest()[:40]}"

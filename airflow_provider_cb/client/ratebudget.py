@@ -59,11 +59,16 @@ class RateBudget:
     def acquire(self) -> float:
         """Block until a request may go out; returns the seconds waited."""
         wait = self._reserve()
-        if wait > 0:
+        waited = 0.0
+        while wait > 0:
             self._sleep(wait)
+            waited += wait
+            # Another worker may have hit a 429 meanwhile: honour a pause that began later.
             with self._lock:
-                self.waited_seconds += wait
-        return wait
+                wait = max(0.0, self._paused_until - self._clock())
+        with self._lock:
+            self.waited_seconds += waited
+        return waited
 
     def pause_for(self, seconds: float) -> None:
         """Hold every caller back for ``seconds`` (the server said so), and drain the bucket."""

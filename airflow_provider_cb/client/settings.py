@@ -30,6 +30,14 @@ def _is_loopback(host: str) -> bool:
         return False
 
 
+def _is_number(value: object) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _is_integer(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
 @dataclass(frozen=True)
 class ClientSettings:
     """Everything needed to reach one Chargebee site. The key is kept out of repr."""
@@ -90,17 +98,17 @@ class ClientSettings:
             )
 
     def _check_numbers(self) -> None:
-        if self.port is not None and not (
-            isinstance(self.port, int) and not isinstance(self.port, bool) and 0 < self.port < 65536
-        ):
+        if self.port is not None and not (_is_integer(self.port) and 0 < self.port < 65536):
             raise ChargebeeValidationError("port", f"{self.port!r} is not a port from 1 to 65535")
-        if not 0 < self.timeout <= 600:
+        if not _is_number(self.timeout) or not 0 < self.timeout <= 600:
             raise ChargebeeValidationError("timeout", f"{self.timeout!r} must be within (0, 600]")
-        if not 0 <= self.max_retries <= 20:
+        if not _is_integer(self.max_retries) or not 0 <= self.max_retries <= 20:
             raise ChargebeeValidationError(
                 "max_retries", f"{self.max_retries!r} must be from 0 to 20"
             )
-        if self.requests_per_minute is not None and not 0 < self.requests_per_minute <= 100_000:
+        if self.requests_per_minute is not None and not (
+            _is_number(self.requests_per_minute) and 0 < self.requests_per_minute <= 100_000
+        ):
             raise ChargebeeValidationError(
                 "requests_per_minute", f"{self.requests_per_minute!r} must be within (0, 100000]"
             )
@@ -112,6 +120,12 @@ class ClientSettings:
             raise ChargebeeValidationError(
                 "base_url", f"{self.base_url!r} must be an absolute http(s) URL with a host"
             )
+        try:
+            parts.port  # noqa: B018  (parsing the port is the check)
+        except ValueError:
+            raise ChargebeeValidationError(
+                "base_url", f"{self.base_url!r} has a port that is not a number from 1 to 65535"
+            ) from None
         if parts.username or parts.password or parts.query or parts.fragment:
             raise ChargebeeValidationError(
                 "base_url", "must not carry credentials, a query or a fragment"

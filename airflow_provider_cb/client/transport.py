@@ -126,7 +126,7 @@ class Transport:
     ) -> None:
         self.settings = settings
         self.origin = origin or RequestOrigin()
-        self.budget = budget or RateBudget(settings.requests_per_minute)
+        self.budget = budget or RateBudget(settings.requests_per_minute, sleep=sleep)
         self._sleep = sleep
         self._servers = {version: settings.server_url(version) for version in ("v1", "v2")}
         self._http = httpx.Client(

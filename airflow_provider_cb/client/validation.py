@@ -7,6 +7,7 @@ typo in a DAG fails at the edge instead of as a half-understood 400.
 from __future__ import annotations
 
 import datetime as dt
+import math
 import re
 from collections.abc import Callable
 from typing import Any
@@ -16,6 +17,7 @@ import pendulum
 from airflow_provider_cb.client.errors import ChargebeeValidationError
 
 ID_MAX_LENGTH = 50
+_MAX_EPOCH_SECONDS = 253_402_300_800  # 10000-01-01
 # Chargebee ids are short tokens; anything that could alter a URL path or query is refused.
 _ID_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.@:+~-]*")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
@@ -95,6 +97,10 @@ def _to_datetime(param: str, value: object) -> dt.datetime:
     if isinstance(value, bool):
         raise ChargebeeValidationError(param, f"must be a date-time, got bool {value!r}")
     if isinstance(value, int | float):
+        if not (math.isfinite(value) and 0 <= value < _MAX_EPOCH_SECONDS):
+            raise ChargebeeValidationError(
+                param, f"{value!r} is not epoch seconds (milliseconds, perhaps?)"
+            )
         return pendulum.from_timestamp(value)
     if isinstance(value, dt.datetime):
         if value.tzinfo is None or value.utcoffset() is None:
@@ -172,7 +178,7 @@ def check_notes_to_remove(param: str, value: object) -> list[dict[str, str]]:
                 f"must be a dict with exactly entity_type and entity_id, got {_describe(item)}",
             )
         entity_type = item["entity_type"]
-        if entity_type not in NOTE_ENTITY_TYPES:
+        if not isinstance(entity_type, str) or entity_type not in NOTE_ENTITY_TYPES:
             raise ChargebeeValidationError(
                 f"{where}.entity_type",
                 f"{_describe(entity_type)} is not one of {sorted(NOTE_ENTITY_TYPES)}",
@@ -186,7 +192,7 @@ def check_notes_to_remove(param: str, value: object) -> list[dict[str, str]]:
 
 
 def check_invoice_ids(param: str, value: object) -> list[str]:
-    """A non-empty list of distinct, valid invoice ids."""
+    """A list of distinct, valid invoice ids; empty is fine (nothing to do this month)."""
     if isinstance(value, str) or not isinstance(value, list | tuple):
         raise ChargebeeValidationError(
             param, f"must be a list of invoice ids, got {type(value).__name__} {_describe(value)}"

@@ -1,9 +1,11 @@
 """The shared base of every invoice action operator.
 
 A subclass names its :class:`~airflow_provider_cb.client.invoices.InvoiceAction`
-and nothing else: body fields, template fields, validation and state handling all
-come from that entry. Modules that open connections are imported in ``execute``
-so that parsing a DAG file stays cheap.
+and takes that endpoint's body fields as keyword arguments (Airflow checks
+``partial()`` and ``expand()`` arguments against ``__init__`` signatures);
+template fields, validation and state handling all come from the entry.
+Modules that open connections are imported in ``execute`` so that parsing a DAG
+file stays cheap.
 """
 
 from __future__ import annotations
@@ -104,7 +106,6 @@ class InvoiceActionOperator(BaseOperator):
         requests_per_minute: float | None = None,
         **kwargs: Any,
     ) -> None:
-        body_fields = {name: kwargs.pop(name, None) for name in self.action.field_names}
         super().__init__(**kwargs)
         if (invoice_id is None) == (invoice_ids is None):
             raise ValueError(
@@ -125,12 +126,10 @@ class InvoiceActionOperator(BaseOperator):
         self.include_invoice = include_invoice
         self.max_workers = max_workers
         self.requests_per_minute = requests_per_minute
-        for name, value in body_fields.items():
-            setattr(self, name, value)
 
     def body_fields(self) -> dict[str, Any]:
         """The endpoint's body fields, checked; raises before anything is sent."""
-        values = {name: getattr(self, name) for name in self.action.field_names}
+        values = {name: getattr(self, name, None) for name in self.action.field_names}
         return self.action.build_body(values)
 
     def execute(self, context: Context) -> dict[str, Any]:

@@ -1,0 +1,107 @@
+"""Run the emulator as a process, for manual tests and for DAG runs in another process.
+
+``python -m airflow_provider_cb.testing --seed pending=100 --ready-file /tmp/cb.url``
+prints one line when listening, writes the base URL to the ready file (atomically,
+so a watcher never reads half a URL) and serves until SIGINT or SIGTERM.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import sys
+import tempfile
+import threading
+from collections import Counter
+from collections.abc import Sequence
+from pathlib import Path
+from types import FrameType
+
+from airflow_provider_cb.client.invoices import INVOICE_STATUSES
+from airflow_provider_cb.testing.emulator import ChargebeeEmulator, check_loopback
+
+
+def _seed_spec(text: str) -> tuple[str, int]:
+    status, _, count = text.partition("=")
+    if status not in INVOICE_STATUSES or not count.isdigit():
+        raise argparse.ArgumentTypeError(
+            f"{text!r} must be STATUS=COUNT with STATUS one of {', '.join(INVOICE_STATUSES)}"
+        )
+    return status, int(count)
+
+
+def _loopback(text: str) -> str:
+    try:
+        check_loopback(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+    return text
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m airflow_provider_cb.testing",
+        description="Serve an emulated Chargebee site on localhost.",
+    )
+    parser.add_argument("--host", type=_loopback, default="127.0.0.1", help="loopback address")
+    parser.add_argument("--port", type=int, default=0, help="0 picks a free port")
+    parser.add_argument("--api-key", default="test_key")
+    parser.add_argument("--site", default="acme")
+    parser.add_argument(
+        "--seed",
+        type=_seed_spec,
+        action="append",
+        default=[],
+        metavar="STATUS=COUNT",
+        help="create COUNT invoices in STATUS; repeatable, ids continue across seeds",
+    )
+    parser.add_argument("--requests-per-minute", type=int, default=None)
+    parser.add_argument("--ready-file", type=Path, help="write the base URL here once listening")
+    return parser
+
+
+def _write_atomically(path: Path, text: str) -> None:
+    fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    with os.fdopen(fd, "w") as handle:
+        handle.write(text)
+    os.replace(temporary, path)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    stop = threading.Event()
+
+    def request_stop(signum: int, frame: FrameType | None) -> None:
+        stop.set()
+
+    signal.signal(signal.SIGINT, request_stop)
+    signal.signal(signal.SIGTERM, request_stop)
+    emulator = ChargebeeEmulator(
+        args.api_key,
+        site=args.site,
+        requests_per_minute=args.requests_per_minute,
+        host=args.host,
+        port=args.port,
+    )
+    number = 1
+    for status, count in args.seed:
+        emulator.seed(count, status=status, start=number)
+        number += count
+    with emulator:
+        if args.ready_file is not None:
+            _write_atomically(args.ready_file, emulator.base_url + "\n")
+        print(
+            f"chargebee emulator listening on {emulator.base_url} ({number - 1} invoices)",
+            flush=True,
+        )
+        while not stop.wait(0.5):
+            pass
+    applied = Counter(record.action for record in emulator.applied_actions)
+    summary = ", ".join(f"{name}={n}" for name, n in sorted(applied.items())) or "none"
+    print(f"chargebee emulator stopped; applied actions: {summary}", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

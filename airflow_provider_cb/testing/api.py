@@ -1,0 +1,225 @@
+"""What the emulated Chargebee site answers to one request, HTTP plumbing aside.
+
+The order of checks follows the real API: authentication first, then the rate
+limit, then the idempotency key, then routing, parameters and invoice state.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hmac
+import re
+import threading
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import parse_qsl, unquote
+
+from airflow_provider_cb.client import validation
+from airflow_provider_cb.client.errors import ChargebeeValidationError
+from airflow_provider_cb.client.invoices import ACTIONS, InvoiceAction
+from airflow_provider_cb.testing import listing
+from airflow_provider_cb.testing.clock import Clock
+from airflow_provider_cb.testing.idempotency import KEY_MAX_LENGTH, IdempotencyStore
+from airflow_provider_cb.testing.store import InvoiceStore
+from airflow_provider_cb.testing.wire import (
+    Answer,
+    ApiError,
+    decode_form,
+    decode_timestamp,
+    form_fingerprint,
+    is_timestamp_field,
+    not_found,
+    rate_limited,
+    wrong_value,
+)
+
+API_VERSIONS = ("v1", "v2")
+IDEMPOTENCY_HEADER = "chargebee-idempotency-key"
+REPLAYED_HEADER = ("chargebee-idempotency-replayed", "true")
+
+_ACTIONS_BY_ROUTE: Mapping[tuple[str, str], InvoiceAction] = {
+    (action.api_version, action.endpoint): action for action in ACTIONS.values()
+}
+"""Each action is served only on its own API version, as on a real site."""
+_ITEM_PARAM = re.compile(r"(\w+)\[(\d+)\]\.(\w+)")
+_NO_SUCH_URL = "Sorry, we couldn't find that resource"
+
+
+@dataclass(frozen=True, slots=True)
+class Request:
+    """The parts of an HTTP request the site looks at."""
+
+    method: str
+    path: str
+    query: str
+    authorization: str | None
+    idempotency_key: str | None
+    body: bytes
+
+
+class Site:
+    """One emulated Chargebee site: its key, invoices, idempotency store and counters."""
+
+    def __init__(self, api_key: str, clock: Clock, store: InvoiceStore) -> None:
+        self._credentials = f"{api_key}:".encode()
+        self._expected_header = "Basic " + base64.b64encode(self._credentials).decode()
+        self._clock = clock
+        self._store = store
+        self._idempotency = IdempotencyStore(clock)
+        self._counter_lock = threading.Lock()
+        self._rate_limited = 0
+
+    @property
+    def rate_limited_count(self) -> int:
+        return self._rate_limited
+
+    def handle(self, request: Request, retry_after: int | None) -> Answer:
+        """Answer one request; ``retry_after`` is set when the rate limit refuses it."""
+        try:
+            if not self._authorized(request.authorization):
+                raise ApiError(
+                    401,
+                    "api_authentication_failed",
+                    "Sorry, authentication failed. Invalid api key",
+                    error_type="untyped",
+                )
+            if retry_after is not None:
+                with self._counter_lock:
+                    self._rate_limited += 1
+                raise rate_limited(retry_after)
+            if request.method == "POST" and request.idempotency_key is not None:
+                return self._idempotent(request, request.idempotency_key)
+            return self._route(request)
+        except ApiError as error:
+            return error.answer()
+
+    def _authorized(self, header: str | None) -> bool:
+        """HTTP Basic with the API key as user name and an empty password."""
+        if header == self._expected_header:
+            return True
+        if header is None:
+            return False
+        scheme, _, token = header.partition(" ")
+        if scheme.lower() != "basic":
+            return False
+        try:
+            credentials = base64.b64decode(token.strip(), validate=True)
+        except (ValueError, binascii.Error):
+            return False
+        return hmac.compare_digest(credentials, self._credentials)
+
+    def _idempotent(self, request: Request, key: str) -> Answer:
+        """Replay a stored answer, refuse a reused key, or handle and store."""
+        if not 0 < len(key) <= KEY_MAX_LENGTH:
+            raise wrong_value(
+                IDEMPOTENCY_HEADER, f"must be 1 to {KEY_MAX_LENGTH} characters, got {len(key)}"
+            )
+        fingerprint = (request.method, request.path, form_fingerprint(_text(request.body)))
+        with self._idempotency.lock_for(key):
+            stored = self._idempotency.get(key)
+            if stored is not None:
+                if stored.fingerprint != fingerprint:
+                    raise ApiError(
+                        422,
+                        "unable_to_process_request",
+                        "The idempotency key was already used with a different request",
+                    )
+                previous = stored.answer
+                return Answer(
+                    previous.status,
+                    previous.body,
+                    previous.content_type,
+                    (*previous.headers, REPLAYED_HEADER),
+                    replayed=True,
+                )
+            answer = self._route(request)
+            if answer.status < 500 and answer.status != 429:
+                self._idempotency.put(key, fingerprint, answer)
+            return answer
+
+    def _route(self, request: Request) -> Answer:
+        try:
+            parts = request.path.split("/")
+            if len(parts) < 4 or parts[:2] != ["", "api"] or parts[3] != "invoices":
+                raise not_found(_NO_SUCH_URL)
+            version = parts[2]
+            if version not in API_VERSIONS:
+                raise not_found(_NO_SUCH_URL)
+            rest = parts[4:]
+            if not rest:
+                _allow(request, "GET")
+                return self._list(request, version)
+            if len(rest) == 1:
+                _allow(request, "GET")
+                return self._store.retrieve(_invoice_id(rest[0]), version)
+            action = _ACTIONS_BY_ROUTE.get((version, rest[1])) if len(rest) == 2 else None
+            if action is None:
+                raise not_found(_NO_SUCH_URL)
+            _allow(request, "POST")
+            return self._act(request, version, action, _invoice_id(rest[0]))
+        except ApiError as error:
+            return error.answer()
+
+    def _list(self, request: Request, version: str) -> Answer:
+        query = listing.parse_query(parse_qsl(request.query, keep_blank_values=True))
+        return self._store.page(query, version)
+
+    def _act(
+        self, request: Request, version: str, action: InvoiceAction, invoice_id: str
+    ) -> Answer:
+        """Check the body with the action table's own rules, then act on the invoice.
+
+        The table judges dates by the wall clock; timestamps are shifted into the
+        wall clock's frame for that check, so dates are judged by the emulator clock.
+        """
+        values: dict[str, Any] = decode_form(_text(request.body))
+        timestamps = {
+            name: decode_timestamp(name, value)
+            for name, value in values.items()
+            if name in action.field_names and is_timestamp_field(name)
+        }
+        offset = self._clock.offset
+        for name, seconds in timestamps.items():
+            values[name] = seconds - offset
+        try:
+            body = action.build_body(values)
+        except ChargebeeValidationError as error:
+            raise wrong_value(_form_param(error.param), error.problem) from None
+        body.update(timestamps)
+        return self._store.apply(
+            action,
+            invoice_id,
+            body,
+            api_version=version,
+            idempotency_key=request.idempotency_key,
+        )
+
+
+def _allow(request: Request, method: str) -> None:
+    if request.method != method:
+        raise ApiError(
+            405,
+            "http_method_not_supported",
+            f"Sorry, the http method {request.method} is not supported for this url",
+            headers=(("Allow", method),),
+        )
+
+
+def _invoice_id(segment: str) -> str:
+    invoice_id = unquote(segment)
+    try:
+        return validation.check_id("invoice_id", invoice_id)
+    except ChargebeeValidationError:
+        raise not_found(_NO_SUCH_URL) from None
+
+
+def _form_param(param: str) -> str:
+    """``notes_to_remove[0].entity_id`` as the form names it: ``notes_to_remove[entity_id][0]``."""
+    match = _ITEM_PARAM.fullmatch(param)
+    return f"{match[1]}[{match[3]}][{match[2]}]" if match else param
+
+
+def _text(body: bytes) -> str:
+    return body.decode("utf-8", "replace")

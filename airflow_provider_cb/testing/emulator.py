@@ -1,0 +1,406 @@
+"""The Chargebee API emulator: a local HTTP server speaking Chargebee's invoice API.
+
+Users point their DAGs at :attr:`ChargebeeEmulator.base_url` (or the Airflow
+connection from :meth:`ChargebeeEmulator.connection_json`) and test them offline,
+including retries, rate limits and idempotent re-runs. The server binds to a
+loopback address only: it accepts any client that knows the test key.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ipaddress
+import json
+import socket
+import struct
+import sys
+import threading
+import time
+import traceback
+from collections import Counter
+from http import HTTPStatus
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from types import TracebackType
+from typing import Any, Self
+
+from airflow_provider_cb.testing import faults as fault_kinds
+from airflow_provider_cb.testing.api import IDEMPOTENCY_HEADER, Request, Site
+from airflow_provider_cb.testing.clock import Clock
+from airflow_provider_cb.testing.faults import Faults
+from airflow_provider_cb.testing.ratelimit import FixedWindowLimiter
+from airflow_provider_cb.testing.records import AppliedAction, RecordLog, RequestRecord
+from airflow_provider_cb.testing.store import DEFAULT_AMOUNT, InvoiceStore
+from airflow_provider_cb.testing.wire import Answer, ApiError
+
+_RESET = struct.pack("ii", 1, 0)
+"""SO_LINGER on with a zero timeout: close() sends RST instead of FIN."""
+
+
+def check_loopback(host: str) -> None:
+    """Refuse any address other hosts could reach: the emulator has no real security."""
+    if host == "localhost":
+        return
+    try:
+        loopback = ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        loopback = False
+    if not loopback:
+        raise ValueError(f"the emulator only binds to a loopback address, not {host!r}")
+
+
+class ChargebeeEmulator:
+    """A Chargebee site on localhost with invoices, idempotency, rate limits and faults.
+
+    Use it as a context manager (or call :meth:`start` and :meth:`stop`)::
+
+        with ChargebeeEmulator() as emulator:
+            emulator.seed(5)
+            ...  # point the client at emulator.base_url
+    """
+
+    def __init__(
+        self,
+        api_key: str = "test_key",
+        *,
+        site: str = "acme",
+        requests_per_minute: int | None = None,
+        host: str = "127.0.0.1",
+        port: int = 0,
+    ) -> None:
+        check_loopback(host)
+        self.api_key = api_key
+        self.site = site
+        self.host = host
+        self.port = port
+        self.clock = Clock()
+        self.applied_actions: RecordLog[AppliedAction] = RecordLog()
+        self.requests: RecordLog[RequestRecord] = RecordLog()
+        self.faults = Faults()
+        self._store = InvoiceStore(self.clock, self.applied_actions)
+        self._limiter = FixedWindowLimiter(self.clock, requests_per_minute)
+        self._site = Site(api_key, self.clock, self._store)
+        self._server: _Server | None = None
+        self._thread: threading.Thread | None = None
+
+    # Lifecycle
+
+    def start(self) -> Self:
+        """Bind and serve in a background thread; returns self for chaining."""
+        if self._server is not None:
+            raise RuntimeError("the emulator is already running")
+        server_class = _Server6 if ":" in self.host else _Server
+        server = server_class((self.host, self.port), _Handler)
+        server.emulator = self
+        self._server = server
+        self._thread = threading.Thread(
+            target=server.serve_forever,
+            kwargs={"poll_interval": 0.05},
+            name="chargebee-emulator",
+            daemon=True,
+        )
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        """Stop serving and close every open connection; safe to call twice."""
+        server, self._server = self._server, None
+        if server is None:
+            return
+        server.shutdown()
+        server.close_connections()
+        server.server_close()
+        if self._thread is not None:
+            self._thread.join()
+            self._thread = None
+
+    def __enter__(self) -> Self:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    @property
+    def base_url(self) -> str:
+        """Where the server listens, e.g. ``http://127.0.0.1:54321``; the client adds /api/v2."""
+        if self._server is None:
+            raise RuntimeError("the emulator is not running; call start() first")
+        host, port = self._server.server_address[:2]
+        if isinstance(host, bytes):
+            host = host.decode()
+        shown = f"[{host}]" if ":" in host else host
+        return f"http://{shown}:{port}"
+
+    def connection_json(self, conn_type: str = "chargebee") -> str:
+        """An Airflow connection (e.g. for ``AIRFLOW_CONN_CHARGEBEE_DEFAULT``) to this server."""
+        return json.dumps(
+            {
+                "conn_type": conn_type,
+                "host": self.site,
+                "password": self.api_key,
+                "extra": {"base_url": self.base_url},
+            }
+        )
+
+    # Clock
+
+    def advance(self, seconds: float) -> None:
+        """Move the emulator clock forward, e.g. past the 30-minute idempotency window."""
+        self.clock.advance(seconds)
+
+    # State
+
+    def add_invoice(
+        self,
+        invoice_id: str,
+        *,
+        status: str = "pending",
+        customer_id: str | None = None,
+        subscription_id: str | None = None,
+        date: int | None = None,
+        amount_due: int = DEFAULT_AMOUNT,
+        auto_collection: str = "on",
+        dunning_status: str | None = None,
+        line_items: int = 1,
+        expected_payment_date: int | None = None,
+        notes: list[dict[str, Any]] | None = None,
+        currency_code: str = "USD",
+    ) -> dict[str, Any]:
+        """Create an invoice and return it (v2 shape).
+
+        ``amount_due`` is the invoice total in cents, owed unless the status is
+        ``paid`` (then it counts as paid) or ``voided``. ``customer_id`` defaults to
+        ``cus_<invoice_id>``, ``date`` to now (emulator clock). ``notes`` are dicts
+        with ``note`` and optionally ``entity_type`` and ``entity_id``; a note without
+        an entity is the general note that ``remove_general_note`` drops.
+        """
+        return self._store.add(
+            invoice_id,
+            status=status,
+            customer_id=customer_id,
+            subscription_id=subscription_id,
+            date=date,
+            amount_due=amount_due,
+            auto_collection=auto_collection,
+            dunning_status=dunning_status,
+            line_items=line_items,
+            expected_payment_date=expected_payment_date,
+            notes=notes,
+            currency_code=currency_code,
+        )
+
+    def seed(
+        self,
+        count: int,
+        *,
+        status: str = "pending",
+        prefix: str = "inv_",
+        start: int = 1,
+        **overrides: Any,
+    ) -> list[str]:
+        """Create ``count`` invoices ``inv_000001``... (zero-padded: lexical order is numeric)."""
+        ids = [f"{prefix}{number:06d}" for number in range(start, start + count)]
+        for invoice_id in ids:
+            self.add_invoice(invoice_id, status=status, **overrides)
+        return ids
+
+    def invoice(self, invoice_id: str) -> dict[str, Any]:
+        """A copy of one invoice (v2 shape); KeyError when unknown."""
+        return self._store.get(invoice_id)
+
+    def invoices(self) -> list[dict[str, Any]]:
+        """Copies of all invoices, by date then id."""
+        return self._store.all()
+
+    # Records
+
+    def count_applied(self, action: str | None = None, invoice_id: str | None = None) -> int:
+        """How many actions really changed an invoice, optionally of one action or invoice."""
+        return sum(
+            1
+            for record in self.applied_actions
+            if (action is None or record.action == action)
+            and (invoice_id is None or record.invoice_id == invoice_id)
+        )
+
+    def duplicates(self, action: str | None = None) -> dict[str, int]:
+        """Invoice ids acted on more than once, with counts: what a safe client never causes."""
+        counts = Counter(
+            record.invoice_id
+            for record in self.applied_actions
+            if action is None or record.action == action
+        )
+        return {invoice_id: n for invoice_id, n in counts.items() if n > 1}
+
+    def reset_log(self) -> None:
+        """Forget recorded requests and applied actions; invoices stay as they are."""
+        self.applied_actions.clear()
+        self.requests.clear()
+
+    # Rate limit
+
+    @property
+    def requests_per_minute(self) -> int | None:
+        return self._limiter.limit
+
+    @requests_per_minute.setter
+    def requests_per_minute(self, value: int | None) -> None:
+        self._limiter.limit = value
+
+    @property
+    def rate_limited_count(self) -> int:
+        """How many requests the rate limit refused (injected 429s count in ``faults``)."""
+        return self._site.rate_limited_count
+
+    def _serve(self, handler: _Handler, request: Request, headers: dict[str, str]) -> None:
+        """The request path: faults, rate limit and site, in the one place they meet."""
+        fault = self.faults.draw(request.method)
+        retry_after = self._limiter.hit()
+        answer: Answer | None = None
+        if fault == "reset_before":
+            handler.reset()
+        else:
+            if fault == "slow_response":
+                time.sleep(self.faults.slow_seconds)
+            answer = fault_kinds.canned_answer(fault) or self._answer(request, retry_after)
+            if fault == "lose_response":
+                handler.drop()
+                answer = None
+            else:
+                if fault == "malformed_json":
+                    answer = fault_kinds.truncated(answer)
+                if not handler.send(answer):
+                    answer = None
+        self.requests.append(
+            RequestRecord(
+                method=request.method,
+                path=request.path,
+                query=request.query,
+                status=answer.status if answer is not None else None,
+                idempotency_key=request.idempotency_key,
+                replayed=answer is not None and answer.replayed,
+                headers=headers,
+                fault=fault,
+                at=self.clock.now(),
+            )
+        )
+
+    def _answer(self, request: Request, retry_after: int | None) -> Answer:
+        try:
+            return self._site.handle(request, retry_after)
+        except Exception:
+            traceback.print_exc(file=sys.stderr)
+            return ApiError(
+                500,
+                "internal_error",
+                "Sorry, something went wrong in the emulator",
+                error_type="operation_failed",
+            ).answer()
+
+    def __repr__(self) -> str:
+        where = self.base_url if self._server is not None else "stopped"
+        return f"ChargebeeEmulator({where}, {len(self._store)} invoices)"
+
+
+class _Server(ThreadingHTTPServer):
+    """Threaded server that can close its keep-alive connections on stop."""
+
+    daemon_threads = True
+    block_on_close = False
+    request_queue_size = 512
+    emulator: ChargebeeEmulator
+
+    def __init__(self, address: tuple[str, int], handler: type[BaseHTTPRequestHandler]) -> None:
+        self._open: set[socket.socket] = set()
+        self._open_lock = threading.Lock()
+        super().__init__(address, handler)
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        with self._open_lock:
+            self._open.add(request)
+        super().process_request(request, client_address)
+
+    def shutdown_request(self, request: Any) -> None:
+        with self._open_lock:
+            self._open.discard(request)
+        super().shutdown_request(request)
+
+    def close_connections(self) -> None:
+        with self._open_lock:
+            sockets = list(self._open)
+        for sock in sockets:
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A client going away mid-request is normal here; anything else is reported."""
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)
+
+
+class _Server6(_Server):
+    address_family = socket.AF_INET6
+
+
+class _Handler(BaseHTTPRequestHandler):
+    """HTTP/1.1 with keep-alive; every method goes to :meth:`ChargebeeEmulator._serve`."""
+
+    protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True
+    server: _Server
+
+    def do_GET(self) -> None:
+        path, _, query = self.path.partition("?")
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length) if length > 0 else b""
+        headers = {
+            name.lower(): value
+            for name, value in self.headers.items()
+            if name.lower().startswith("chargebee-")
+        }
+        request = Request(
+            method=self.command,
+            path=path,
+            query=query,
+            authorization=self.headers.get("Authorization"),
+            idempotency_key=self.headers.get(IDEMPOTENCY_HEADER),
+            body=body,
+        )
+        self.server.emulator._serve(self, request, headers)
+
+    do_POST = do_PUT = do_PATCH = do_DELETE = do_GET
+
+    def send(self, answer: Answer) -> bool:
+        """Status line, headers and body in one write; False if the client has gone."""
+        lines = [
+            f"HTTP/1.1 {answer.status} {HTTPStatus(answer.status).phrase}",
+            f"Content-Type: {answer.content_type}",
+            f"Content-Length: {len(answer.body)}",
+        ]
+        lines.extend(f"{name}: {value}" for name, value in answer.headers)
+        if self.close_connection:
+            lines.append("Connection: close")
+        try:
+            self.wfile.write(("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + answer.body)
+        except OSError:
+            self.close_connection = True
+            return False
+        return True
+
+    def reset(self) -> None:
+        """Abort the connection with RST, as a dropped load balancer connection looks."""
+        self.close_connection = True
+        self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, _RESET)
+        self.rfile.close()
+        self.connection.close()
+
+    def drop(self) -> None:
+        """Close the connection without answering."""
+        self.close_connection = True
+
+    def log_message(self, format: str, *args: Any) -> None:
+        """Silent: at thousands of requests per second a line each would drown the output."""

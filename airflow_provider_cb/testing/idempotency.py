@@ -1,0 +1,66 @@
+"""Chargebee's idempotency keys: one stored answer per key for 30 minutes.
+
+A request is handled while holding its key's lock (one of a fixed set of
+striped locks), so two in-flight duplicates cannot both apply: the second waits
+and then replays what the first stored.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from collections.abc import Hashable
+from dataclasses import dataclass
+
+from airflow_provider_cb.testing.clock import Clock
+from airflow_provider_cb.testing.wire import Answer
+
+KEY_MAX_LENGTH = 100
+TTL_SECONDS = 30 * 60
+_STRIPES = 64
+
+
+@dataclass(frozen=True, slots=True)
+class Stored:
+    """What a key remembers: the request it was first used with and the answer given."""
+
+    fingerprint: Hashable
+    answer: Answer
+    at: float
+
+
+class IdempotencyStore:
+    """Stored answers by key, forgotten ``TTL_SECONDS`` after they were stored."""
+
+    def __init__(self, clock: Clock) -> None:
+        self._clock = clock
+        self._entries: OrderedDict[str, Stored] = OrderedDict()
+        self._lock = threading.Lock()
+        self._key_locks = tuple(threading.Lock() for _ in range(_STRIPES))
+
+    def lock_for(self, key: str) -> threading.Lock:
+        """Hold this while looking up, handling and storing a request with ``key``."""
+        return self._key_locks[hash(key) % _STRIPES]
+
+    def get(self, key: str) -> Stored | None:
+        with self._lock:
+            stored = self._entries.get(key)
+            if stored is not None and self._clock.now() - stored.at >= TTL_SECONDS:
+                del self._entries[key]
+                return None
+            return stored
+
+    def put(self, key: str, fingerprint: Hashable, answer: Answer) -> None:
+        now = self._clock.now()
+        with self._lock:
+            self._entries[key] = Stored(fingerprint, answer, now)
+            self._entries.move_to_end(key)
+            self._forget_expired(now)
+
+    def _forget_expired(self, now: float) -> None:
+        """Entries are kept in the order stored, so expired ones sit at the front."""
+        while self._entries:
+            oldest = next(iter(self._entries.values()))
+            if now - oldest.at < TTL_SECONDS:
+                return
+            self._entries.popitem(last=False)

@@ -1,0 +1,288 @@
+"""Every operator inside real Airflow DAG runs (``dag.test()`` on SQLite) against the emulator."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pendulum
+import pytest
+
+from airflow_provider_cb.testing import ChargebeeEmulator
+from tests.helpers import DagFiles, xcom_of
+
+HEADER = """
+import pendulum
+from airflow.sdk import DAG, task
+from airflow_provider_cb.operators import *
+
+with DAG("{dag_id}", schedule=None, start_date=pendulum.datetime(2026, 1, 1, tz="UTC"),
+         default_args={{"retries": 0}}) as dag:
+"""
+
+
+def dag_source(dag_id: str, body: str) -> str:
+    indented = "\n".join("    " + line for line in body.strip().splitlines())
+    return HEADER.format(dag_id=dag_id) + indented + "\n"
+
+
+def run(dag_files: DagFiles, dag_id: str, body: str, **test_kwargs: Any) -> Any:
+    dag = dag_files.load(dag_id, dag_source(dag_id, body))
+    return dag.test(**test_kwargs)
+
+
+def state_of(dag_run: Any, task_id: str, map_index: int = -1) -> str:
+    return str(dag_run.get_task_instance(task_id, map_index=map_index).state)
+
+
+def posts(emulator: ChargebeeEmulator) -> list[Any]:
+    return [r for r in emulator.requests if r.method == "POST"]
+
+
+@pytest.fixture
+def emulator(chargebee_conn_env: ChargebeeEmulator) -> ChargebeeEmulator:
+    return chargebee_conn_env
+
+
+def test_each_operator_acts_and_returns_its_record(
+    dag_files: DagFiles, emulator: ChargebeeEmulator
+) -> None:
+    emulator.seed(2, status="pending")
+    emulator.seed(3, status="payment_due", prefix="due_")
+    emulator.add_invoice("paused_1", status="payment_due", expected_payment_date=2_000_000_000)
+    dag_run = run(
+        dag_files,
+        "each_operator",
+        """
+CloseInvoiceOperator(task_id="close", invoice_id="inv_000001", invoice_note="Thanks",
+                     comment="closed by {{ dag.dag_id }} run {{ run_id }}")
+CollectInvoiceOperator(task_id="collect", invoice_id="inv_000002")
+WriteOffInvoiceOperator(task_id="write_off", invoice_id="due_000001", comment="bad debt")
+StopDunningOperator(task_id="stop", invoice_id="due_000002")
+PauseDunningOperator(task_id="pause", invoice_id="due_000003",
+                     expected_payment_date="{{ macros.datetime(2031, 1, 1).isoformat() }}Z")
+ResumeDunningOperator(task_id="resume", invoice_id="paused_1")
+""",
+    )
+    assert dag_run.state == "success"
+    expected = {
+        "close": ("inv_000001", "payment_due"),
+        "collect": ("inv_000002", "payment_due"),
+        "write_off": ("due_000001", "paid"),
+        "stop": ("due_000002", "not_paid"),
+        "pause": ("due_000003", "payment_due"),
+        "resume": ("paused_1", "payment_due"),
+    }
+    for task_id, (invoice_id, status) in expected.items():
+        record = xcom_of(dag_run, task_id)
+        assert record["invoice_id"] == invoice_id
+        assert record["outcome"] == "done"
+        assert record["status_after"] == status
+        assert emulator.invoice(invoice_id)["status"] == status
+    assert emulator.invoice("due_000003")["expected_payment_date"] == int(
+        pendulum.datetime(2031, 1, 1, tz="UTC").timestamp()
+    )
+    assert emulator.invoice("paused_1").get("expected_payment_date") is None
+    close = next(a for a in emulator.applied_actions if a.action == "close")
+    assert close.params["comment"].startswith("closed by each_operator run manual__")
+    collect = next(r for r in posts(emulator) if r.path.endswith("/collect"))
+    assert collect.path.startswith("/api/v1/")
+    assert emulator.count_applied() == 6
+
+
+def test_ids_come_from_xcom_by_template_xcomarg_and_expand(
+    dag_files: DagFiles, emulator: ChargebeeEmulator
+) -> None:
+    ids = emulator.seed(5, status="pending")
+    dag_run = run(
+        dag_files,
+        "ids_from_xcom",
+        """
+@task
+def pick_one():
+    return "inv_000001"
+
+@task
+def pick_many():
+    return ["inv_000002", "inv_000003"]
+
+@task
+def pick_list():
+    return ["inv_000004", "inv_000005"]
+
+one = pick_one()
+templated = CloseInvoiceOperator(task_id="templated",
+                                 invoice_id="{{ ti.xcom_pull(task_ids='pick_one') }}")
+one >> templated
+CloseInvoiceOperator(task_id="bulk", invoice_ids=pick_many())
+CloseInvoiceOperator.partial(task_id="mapped").expand(invoice_id=pick_list())
+""",
+    )
+    assert dag_run.state == "success"
+    assert xcom_of(dag_run, "templated")["invoice_id"] == "inv_000001"
+    assert xcom_of(dag_run, "bulk")["counts"] == {"done": 2}
+    assert {xcom_of(dag_run, "mapped", map_index=i)["invoice_id"] for i in (0, 1)} == {
+        "inv_000004",
+        "inv_000005",
+    }
+    assert sorted(a.invoice_id for a in emulator.applied_actions) == ids
+
+
+def test_a_second_run_reports_already_done_and_acts_on_nothing(
+    dag_files: DagFiles, emulator: ChargebeeEmulator
+) -> None:
+    emulator.seed(3, status="pending")
+    body = 'CloseInvoiceOperator(task_id="close", invoice_ids="{{ params.ids }}")'
+    source = dag_source("rerun", body).replace(
+        'default_args={"retries": 0}',
+        'default_args={"retries": 0}, params={"ids": ["inv_000001", "inv_000002", "inv_000003"]}',
+    )
+    dag = dag_files.load("rerun", source)
+    first = dag.test()
+    second = dag.test()
+    assert xcom_of(first, "close")["counts"] == {"done": 3}
+    assert xcom_of(second, "close")["counts"] == {"already_done": 3}
+    assert emulator.count_applied(action="close") == 3
+    assert emulator.duplicates() == {}
+
+
+def test_same_attempt_within_30_minutes_is_replayed_and_later_resolved_by_state(
+    dag_files: DagFiles, emulator: ChargebeeEmulator
+) -> None:
+    """A fixed identity stands for one attempt retried: replayed within 30 minutes, read after."""
+    emulator.seed(1, status="pending")
+    body = 'CloseInvoiceOperator(task_id="close", invoice_id="inv_000001", idempotency_key="month-2026-10")'
+    dag = dag_files.load("replay", dag_source("replay", body))
+    first = xcom_of(dag.test(), "close")
+    replay = xcom_of(dag.test(), "close")
+    emulator.advance(31 * 60)
+    later = xcom_of(dag.test(), "close")
+    assert (first["outcome"], first["replayed"]) == ("done", False)
+    assert (replay["outcome"], replay["replayed"]) == ("done", True)
+    assert replay["idempotency_key"] == first["idempotency_key"]
+    assert later["outcome"] == "already_done"
+    assert emulator.count_applied() == 1
+
+
+def test_lost_response_is_retried_with_the_same_key_and_replayed(
+    dag_files: DagFiles, emulator: ChargebeeEmulator
+) -> None:
+    emulator.seed(1, status="pending")
+    emulator.faults.script(["lose_response"], only_methods={"POST"})
+    dag_run = run(
+        dag_files, "lost_response", 'CloseInvoiceOperator(task_id="close", invoice_id="inv_000001")'
+    )
+    record = xcom_of(dag_run, "close")
+    assert record["outcome"] == "done"
+    assert record["replayed"] is True
+    assert record["attempts"] == 2
+    keys = {r.idempotency_key for r in posts(emulator)}
+    assert keys == {record["idempotency_key"]}
+    assert emulator.count_applied() == 1
+
+
+def test_a_clear_a_day_later_acts_on_nothing_new(
+    dag_files: DagFiles, emulator: ChargebeeEmulator
+) -> None:
+    emulator.seed(2, status="pending")
+    body = 'CloseInvoiceOperator(task_id="close", invoice_ids=["inv_000001", "inv_000002"])'
+    dag = dag_files.load("clear_later", dag_source("clear_later", body))
+    dag.test()
+    emulator.advance(24 * 3600)
+    later = xcom_of(dag.test(), "close")
+    assert later["counts"] == {"already_done": 2}
+    assert emulator.count_applied() == 2
+
+
+def test_dry_run_reads_and_sends_no_post(dag_files: DagFiles, emulator: ChargebeeEmulator) -> None:
+    emulator.seed(2, status="pending")
+    emulator.add_invoice("voided_1", status="voided")
+    emulator.add_invoice("closed_1", status="payment_due")
+    dag_run = run(
+        dag_files,
+        "dry_run",
+        """
+CloseInvoiceOperator(task_id="preview", dry_run=True, if_not_eligible="succeed",
+                     invoice_ids=["inv_000001", "inv_000002", "voided_1", "closed_1"])
+CloseInvoiceOperator(task_id="preview_one", dry_run=True, invoice_id="inv_000001")
+""",
+    )
+    summary = xcom_of(dag_run, "preview")
+    assert summary["counts"] == {"would_act": 2, "not_eligible": 1, "already_done": 1}
+    assert summary["dry_run"] is True
+    assert xcom_of(dag_run, "preview_one")["outcome"] == "would_act"
+    assert posts(emulator) == []
+    assert emulator.invoice("inv_000001")["status"] == "pending"
+
+
+@pytest.mark.parametrize(
+    ("choice", "task_state", "run_state"),
+    [
+        ("fail", "failed", "failed"),
+        ("skip", "skipped", "success"),
+        ("succeed", "success", "success"),
+    ],
+)
+def test_if_not_eligible(
+    dag_files: DagFiles, emulator: ChargebeeEmulator, choice: str, task_state: str, run_state: str
+) -> None:
+    emulator.add_invoice("voided_1", status="voided")
+    dag_id = f"not_eligible_{choice}"
+    dag_run = run(
+        dag_files,
+        dag_id,
+        f'WriteOffInvoiceOperator(task_id="write_off", invoice_id="voided_1", if_not_eligible="{choice}")',
+    )
+    assert state_of(dag_run, "write_off") == task_state
+    assert dag_run.state == run_state
+    key = "return_value" if choice == "succeed" else "chargebee_result"
+    record = xcom_of(dag_run, "write_off", key=key)
+    assert record["outcome"] == "not_eligible"
+    assert "voided" in record["message"]
+    assert emulator.count_applied() == 0
+
+
+@pytest.mark.parametrize(
+    ("choice", "task_state"), [("fail", "failed"), ("skip", "skipped"), ("succeed", "success")]
+)
+def test_if_already_done(
+    dag_files: DagFiles, emulator: ChargebeeEmulator, choice: str, task_state: str
+) -> None:
+    emulator.add_invoice("stopped_1", status="not_paid", dunning_status="stopped")
+    dag_run = run(
+        dag_files,
+        f"already_done_{choice}",
+        f'StopDunningOperator(task_id="stop", invoice_id="stopped_1", if_already_done="{choice}")',
+    )
+    assert state_of(dag_run, "stop") == task_state
+    key = "return_value" if choice == "succeed" else "chargebee_result"
+    assert xcom_of(dag_run, "stop", key=key)["outcome"] == "already_done"
+
+
+def test_unknown_invoice_fails_without_spending_retries(
+    dag_files: DagFiles, emulator: ChargebeeEmulator
+) -> None:
+    source = dag_source(
+        "not_found", 'CloseInvoiceOperator(task_id="close", invoice_id="missing_1", retries=3)'
+    )
+    dag_run = dag_files.load("not_found", source).test()
+    ti = dag_run.get_task_instance("close")
+    assert str(ti.state) == "failed"
+    assert ti.try_number == 1
+    assert (
+        xcom_of(dag_run, "close", key="chargebee_result")["api_error_code"] == "resource_not_found"
+    )
+
+
+def test_skip_events_and_origin_headers_reach_chargebee(
+    dag_files: DagFiles, emulator: ChargebeeEmulator
+) -> None:
+    emulator.seed(1, status="pending")
+    run(
+        dag_files,
+        "quiet_backfill",
+        'CloseInvoiceOperator(task_id="close", invoice_id="inv_000001", skip_events=["email", "webhook"])',
+    )
+    (post,) = posts(emulator)
+    assert post.headers["chargebee-event-email"] == "all-disabled"
+    assert post.headers["chargebee-event-webhook"] == "all-disabled"
+    assert "chargebee-event-actions" not in post.headers

@@ -1,0 +1,174 @@
+"""run_bulk with a fake act function: coverage, counts, fail_fast and bounded concurrency."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections import Counter
+from collections.abc import Iterator
+
+import pytest
+
+from airflow_provider_cb.client.bulk import run_bulk
+from airflow_provider_cb.client.outcomes import ActionRecord, Outcome
+
+OUTCOMES: tuple[Outcome, ...] = ("done", "done", "already_done", "not_eligible", "failed")
+
+
+def outcome_for(invoice_id: str) -> Outcome:
+    return OUTCOMES[int(invoice_id.split("_")[1]) % len(OUTCOMES)]
+
+
+def is_failed(record: ActionRecord) -> bool:
+    return record.outcome == "failed"
+
+
+class Recorder:
+    """A thread-safe fake ``act`` that counts calls and answers by id."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.calls: Counter[str] = Counter()
+
+    def __call__(self, invoice_id: str) -> ActionRecord:
+        with self.lock:
+            self.calls[invoice_id] += 1
+        return ActionRecord(invoice_id=invoice_id, action="close", outcome=outcome_for(invoice_id))
+
+
+@pytest.mark.parametrize(("count", "workers"), [(0, 4), (1, 1), (57, 1), (200, 4), (333, 16)])
+def test_every_id_processed_once_with_counts(count: int, workers: int) -> None:
+    ids = [f"inv_{i}" for i in range(count)]
+    act = Recorder()
+    summary = run_bulk(
+        iter(ids), act, action="close", total=count, max_workers=workers, is_failure=is_failed
+    )
+    assert act.calls == Counter(ids)
+    expected = Counter(outcome_for(i) for i in ids)
+    assert summary.counts == expected
+    assert summary.processed == count
+    assert summary.total == count
+    assert summary.stopped_early is False
+    kept = sorted(r.invoice_id for r in summary.records)
+    assert kept == sorted(i for i in ids if outcome_for(i) != "done")
+    assert all(r.outcome != "done" for r in summary.records)
+
+
+def test_summary_as_dict_is_json() -> None:
+    ids = [f"inv_{i}" for i in range(10)]
+    summary = run_bulk(
+        ids, Recorder(), action="close", total=10, max_workers=2, is_failure=is_failed
+    )
+    data = summary.as_dict()
+    assert json.loads(json.dumps(data)) == data
+    assert data["processed"] == 10
+    assert data["counts"] == {"already_done": 2, "done": 4, "failed": 2, "not_eligible": 2}
+    assert len(data["records"]) == 6
+
+
+def test_retries_are_reported_as_a_difference() -> None:
+    readings = iter([5])
+
+    def retries() -> int:  # the client's retry counter: 5 before the run, 8 after
+        return next(readings, 8)
+
+    summary = run_bulk(
+        ["inv_0"],
+        Recorder(),
+        action="close",
+        total=1,
+        max_workers=1,
+        is_failure=is_failed,
+        retries=retries,
+    )
+    assert summary.retries == 3
+    assert summary.as_dict()["retries"] == 3
+
+
+def test_fail_fast_stops_feeding() -> None:
+    """One worker runs ids in order: the failure of inv_4 is seen before inv_7 is fed."""
+    ids = [f"inv_{i}" for i in range(4, 1000)]  # inv_4 fails (4 % 5 == 4)
+    pulled: list[str] = []
+
+    def feed() -> Iterator[str]:
+        for invoice_id in ids:
+            pulled.append(invoice_id)
+            yield invoice_id
+
+    act = Recorder()
+    summary = run_bulk(
+        feed(),
+        act,
+        action="close",
+        total=len(ids),
+        max_workers=1,
+        is_failure=is_failed,
+        fail_fast=True,
+    )
+    assert summary.stopped_early is True
+    assert summary.counts["failed"] == 1
+    assert summary.processed == len(act.calls) == 2
+    assert set(act.calls) == {"inv_4", "inv_5"}
+    assert len(pulled) == 3
+    assert all(count == 1 for count in act.calls.values())
+
+
+def test_without_fail_fast_failures_do_not_stop() -> None:
+    ids = [f"inv_{i}" for i in range(4, 60)]
+    summary = run_bulk(
+        ids, Recorder(), action="close", total=len(ids), max_workers=1, is_failure=is_failed
+    )
+    assert summary.stopped_early is False
+    assert summary.processed == len(ids)
+
+
+def test_fail_fast_uses_the_callers_failure_rule() -> None:
+    ids = [f"inv_{i}" for i in range(2, 100)]  # inv_2 is already_done
+    summary = run_bulk(
+        ids,
+        Recorder(),
+        action="close",
+        total=len(ids),
+        max_workers=1,
+        is_failure=lambda r: r.outcome == "already_done",
+        fail_fast=True,
+    )
+    assert summary.stopped_early is True
+    assert summary.processed < len(ids)
+
+
+@pytest.mark.parametrize("workers", [1, 3, 5])
+def test_concurrency_and_lookahead_are_bounded(workers: int) -> None:
+    """At most ``workers`` acts run at once and the id feed stays close to the finished work.
+
+    A barrier makes every group of ``workers`` acts run together, so the maximum is
+    reached; the counter shows it is never exceeded.
+    """
+    total = workers * 12
+    barrier = threading.Barrier(workers, timeout=30)
+    lock = threading.Lock()
+    state = {"running": 0, "max_running": 0, "finished": 0, "max_ahead": 0}
+
+    def act(invoice_id: str) -> ActionRecord:
+        with lock:
+            state["running"] += 1
+            state["max_running"] = max(state["max_running"], state["running"])
+        barrier.wait()
+        with lock:
+            state["running"] -= 1
+            state["finished"] += 1
+        return ActionRecord(invoice_id=invoice_id, action="close", outcome="done")
+
+    def feed() -> Iterator[str]:
+        for i in range(total):
+            with lock:
+                state["max_ahead"] = max(state["max_ahead"], i + 1 - state["finished"])
+            yield f"inv_{i}"
+
+    summary = run_bulk(
+        feed(), act, action="close", total=total, max_workers=workers, is_failure=is_failed
+    )
+    assert summary.processed == total
+    assert state["max_running"] == workers
+    assert state["max_ahead"] <= 2 * workers + 1
+    assert summary.records == []

@@ -1,0 +1,279 @@
+"""perform_action / preview_action against a fake client."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from pytest_mock import MockerFixture
+
+from airflow_provider_cb.client.api import ChargebeeClient
+from airflow_provider_cb.client.errors import (
+    ChargebeeError,
+    ChargebeeTransportError,
+    ChargebeeValidationError,
+    InvalidStateError,
+    NotFoundError,
+    RateLimitError,
+    ServerError,
+)
+from airflow_provider_cb.client.invoices import ACTIONS
+from airflow_provider_cb.client.outcomes import ActionRecord, perform_action, preview_action
+from airflow_provider_cb.client.transport import ApiResponse
+
+KEY = "af-close-0123456789abcdef0123456789abcdef01234567"
+
+
+def conflict(attempts: int = 1) -> InvalidStateError:
+    error = InvalidStateError(
+        http_status=409,
+        message="Invoice is not in pending state",
+        api_error_code="invalid_state_for_request",
+        error_type="invalid_request",
+        method="POST",
+        path="/api/v2/invoices/inv_1/close",
+    )
+    error.attempts = attempts
+    return error
+
+
+def answer(invoice: dict[str, Any], *, replayed: bool = False, attempts: int = 1) -> ApiResponse:
+    return ApiResponse(
+        body={"invoice": invoice},
+        status_code=200,
+        replayed=replayed,
+        attempts=attempts,
+        idempotency_key=KEY,
+    )
+
+
+@pytest.fixture
+def client(mocker: MockerFixture) -> Any:
+    return mocker.create_autospec(ChargebeeClient, instance=True)
+
+
+def perform(client: Any, action: str = "close", **kwargs: Any) -> ActionRecord:
+    kwargs.setdefault("fields", {"comment": "month end"})
+    return perform_action(client, ACTIONS[action], "inv_1", idempotency_key=KEY, **kwargs)
+
+
+def assert_serialisable(record: ActionRecord) -> dict[str, Any]:
+    data = record.as_dict()
+    assert json.loads(json.dumps(data)) == data
+    return data
+
+
+def test_done(client: Any) -> None:
+    invoice = {"id": "inv_1", "status": "payment_due", "total": 1000}
+    client.invoke.return_value = answer(invoice, replayed=True, attempts=3)
+    record = perform(client)
+    client.invoke.assert_called_once_with(
+        ACTIONS["close"], "inv_1", fields={"comment": "month end"}, idempotency_key=KEY
+    )
+    client.get_invoice.assert_not_called()
+    assert record.outcome == "done"
+    assert record.status_before == "pending"
+    assert record.status_after == "payment_due"
+    assert record.replayed is True
+    assert record.attempts == 3
+    assert record.idempotency_key == KEY
+    assert record.api_error_code is None
+    assert record.invoice is None
+    data = assert_serialisable(record)
+    assert "invoice" not in data
+    assert data["outcome"] == "done"
+
+
+def test_done_with_invoice_included(client: Any) -> None:
+    invoice = {"id": "inv_1", "status": "payment_due"}
+    client.invoke.return_value = answer(invoice)
+    record = perform(client, include_invoice=True)
+    assert record.invoice == invoice
+    assert assert_serialisable(record)["invoice"] == invoice
+
+
+@pytest.mark.parametrize(
+    ("action", "fields", "status_before", "status_after"),
+    [
+        ("collect", {}, "pending", "payment_due"),
+        ("write_off", {}, None, "paid"),
+        ("stop_dunning", {}, "payment_due", "not_paid"),
+        ("resume_dunning", {}, "payment_due", "payment_due"),
+    ],
+)
+def test_done_status_before_is_known_only_for_single_status_actions(
+    client: Any, action: str, fields: dict[str, Any], status_before: str | None, status_after: str
+) -> None:
+    client.invoke.return_value = answer({"id": "inv_1", "status": status_after})
+    record = perform(client, action, fields=fields)
+    assert (record.outcome, record.status_before, record.status_after) == (
+        "done",
+        status_before,
+        status_after,
+    )
+
+
+@pytest.mark.parametrize("status", ["payment_due", "paid", "not_paid", "posted"])
+def test_conflict_on_closed_invoice_is_already_done(client: Any, status: str) -> None:
+    client.invoke.side_effect = conflict(attempts=2)
+    client.get_invoice.return_value = {"id": "inv_1", "status": status}
+    record = perform(client)
+    client.get_invoice.assert_called_once_with("inv_1")
+    assert record.outcome == "already_done"
+    assert record.status_before == record.status_after == status
+    assert record.attempts == 2
+    assert record.api_error_code is None
+    assert record.message is None
+    assert record.idempotency_key == KEY
+    assert_serialisable(record)
+
+
+def test_conflict_on_ineligible_invoice_is_not_eligible(client: Any) -> None:
+    client.invoke.side_effect = conflict()
+    client.get_invoice.return_value = {"id": "inv_1", "status": "voided"}
+    record = perform(client, include_invoice=True)
+    assert record.outcome == "not_eligible"
+    assert record.api_error_code == "invalid_state_for_request"
+    assert record.retryable is False
+    assert record.message is not None
+    assert "status voided" in record.message
+    assert "pending" in record.message
+    assert record.invoice == {"id": "inv_1", "status": "voided"}
+    assert_serialisable(record)
+
+
+def test_pause_dunning_conflict_on_paused_invoice_is_already_done(client: Any) -> None:
+    client.invoke.side_effect = conflict()
+    client.get_invoice.return_value = {
+        "id": "inv_1",
+        "status": "payment_due",
+        "auto_collection": "on",
+        "expected_payment_date": 1900000000,
+    }
+    assert perform(client, "pause_dunning", fields={}).outcome == "already_done"
+
+
+def test_conflict_on_invoice_that_looks_eligible_is_failed(client: Any) -> None:
+    client.invoke.side_effect = conflict()
+    client.get_invoice.return_value = {"id": "inv_1", "status": "pending"}
+    record = perform(client)
+    assert record.outcome == "failed"
+    assert record.api_error_code == "invalid_state_for_request"
+    assert record.retryable is False
+    assert record.status_before == "pending"
+    assert_serialisable(record)
+
+
+def test_conflict_then_read_fails(client: Any) -> None:
+    client.invoke.side_effect = conflict()
+    read_error = ServerError(http_status=503, message="down", api_error_code="site_not_ready")
+    read_error.attempts = 5
+    client.get_invoice.side_effect = read_error
+    record = perform(client)
+    assert record.outcome == "failed"
+    assert record.api_error_code == "site_not_ready"
+    assert record.retryable is True
+    assert record.attempts == 5
+
+
+def _with_attempts(error: ChargebeeError, attempts: int) -> ChargebeeError:
+    error.attempts = attempts
+    return error
+
+
+@pytest.mark.parametrize(
+    ("error", "code", "retryable", "attempts"),
+    [
+        (
+            _with_attempts(
+                NotFoundError(http_status=404, message="nope", api_error_code="resource_not_found"),
+                1,
+            ),
+            "resource_not_found",
+            False,
+            1,
+        ),
+        (
+            _with_attempts(
+                RateLimitError(
+                    http_status=429, message="slow", api_error_code="api_request_limit_exceeded"
+                ),
+                5,
+            ),
+            "api_request_limit_exceeded",
+            True,
+            5,
+        ),
+        (_with_attempts(ServerError(http_status=502, message="<html>"), 5), "http_502", True, 5),
+        (
+            _with_attempts(ChargebeeTransportError("POST", "/x", "ConnectError", sent=False), 5),
+            "transport_error",
+            True,
+            5,
+        ),
+    ],
+    ids=["404", "429", "502", "transport"],
+)
+def test_other_errors_become_failed_records(
+    client: Any, error: ChargebeeError, code: str, retryable: bool, attempts: int
+) -> None:
+    client.invoke.side_effect = error
+    record = perform(client)
+    client.get_invoice.assert_not_called()
+    assert record.outcome == "failed"
+    assert record.api_error_code == code
+    assert record.retryable is retryable
+    assert record.attempts == attempts
+    assert record.message == str(error)
+    assert record.idempotency_key == KEY
+    assert_serialisable(record)
+
+
+def test_validation_error_is_raised_not_recorded(client: Any) -> None:
+    client.invoke.side_effect = ChargebeeValidationError("comment", "too long")
+    with pytest.raises(ChargebeeValidationError):
+        perform(client)
+    client.get_invoice.assert_not_called()
+
+
+# -- preview ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("action", "invoice", "outcome"),
+    [
+        ("close", {"id": "inv_1", "status": "pending"}, "would_act"),
+        ("close", {"id": "inv_1", "status": "paid"}, "already_done"),
+        ("close", {"id": "inv_1", "status": "voided"}, "not_eligible"),
+        (
+            "stop_dunning",
+            {"id": "inv_1", "status": "payment_due", "auto_collection": "off"},
+            "not_eligible",
+        ),
+        (
+            "resume_dunning",
+            {"id": "inv_1", "status": "payment_due", "expected_payment_date": 1900000000},
+            "would_act",
+        ),
+    ],
+)
+def test_preview_sends_no_post(
+    client: Any, action: str, invoice: dict[str, Any], outcome: str
+) -> None:
+    client.get_invoice.return_value = invoice
+    record = preview_action(client, ACTIONS[action], "inv_1", include_invoice=False)
+    client.invoke.assert_not_called()
+    assert record.outcome == outcome
+    assert record.status_before == record.status_after == invoice["status"]
+    assert record.invoice is None
+    assert (record.message is not None) is (outcome == "not_eligible")
+    assert_serialisable(record)
+
+
+def test_preview_includes_invoice_when_asked(client: Any) -> None:
+    invoice = {"id": "inv_1", "status": "pending", "line_items": [{"amount": 100}]}
+    client.get_invoice.return_value = invoice
+    record = preview_action(client, ACTIONS["close"], "inv_1", include_invoice=True)
+    assert record.invoice == invoice
+    assert assert_serialisable(record)["invoice"] == invoice
