@@ -190,9 +190,6 @@ class Transport:
                 if not retry:
                     raise
                 delay = retry_delay(attempt, error)
-                if isinstance(error, RateLimitError) and error.retry_after is not None:
-                    self.budget.pause_for(delay)
-                    delay = 0.0
                 with self._stats_lock:
                     self.retries += 1
                 log.warning(
@@ -204,7 +201,10 @@ class Transport:
                     self.settings.max_retries,
                     delay,
                 )
-                if delay:
+                if isinstance(error, RateLimitError) and error.retry_after is not None:
+                    # The site is blocked for everyone: hold every worker, this one included.
+                    self.budget.pause_for(delay)
+                else:
                     self._sleep(delay)
 
     def _send_once(
