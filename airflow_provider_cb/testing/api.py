@@ -49,14 +49,14 @@ _NO_SUCH_URL = "Sorry, we couldn't find that resource"
 
 @dataclass(frozen=True, slots=True)
 class Request:
-    """The parts of an HTTP request the site looks at."""
+    """The parts of an HTTP request the site looks at; ``body`` None when it was unreadable."""
 
     method: str
     path: str
     query: str
     authorization: str | None
     idempotency_key: str | None
-    body: bytes
+    body: bytes | None
 
 
 class Site:
@@ -89,6 +89,12 @@ class Site:
                 with self._counter_lock:
                     self._rate_limited += 1
                 raise rate_limited(retry_after)
+            if request.body is None:
+                raise ApiError(
+                    400,
+                    "invalid_request",
+                    "The request body must come with a Content-Length and without chunking",
+                )
             if request.method == "POST" and request.idempotency_key is not None:
                 return self._idempotent(request, request.idempotency_key)
             return self._route(request)
@@ -221,5 +227,5 @@ def _form_param(param: str) -> str:
     return f"{match[1]}[{match[3]}][{match[2]}]" if match else param
 
 
-def _text(body: bytes) -> str:
-    return body.decode("utf-8", "replace")
+def _text(body: bytes | None) -> str:
+    return (body or b"").decode("utf-8", "replace")

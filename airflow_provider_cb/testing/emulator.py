@@ -355,8 +355,12 @@ class _Handler(BaseHTTPRequestHandler):
 
     def do_GET(self) -> None:
         path, _, query = self.path.partition("?")
-        length = int(self.headers.get("Content-Length") or 0)
-        body = self.rfile.read(length) if length > 0 else b""
+        length = self.headers.get("Content-Length") or "0"
+        body: bytes | None = None
+        if length.isdigit() and "Transfer-Encoding" not in self.headers:
+            body = self.rfile.read(int(length)) if length != "0" else b""
+        else:
+            self.close_connection = True
         headers = {
             name.lower(): value
             for name, value in self.headers.items()
