@@ -8,11 +8,14 @@ if [ ! -f "$stamp" ]; then
   "$PYTHON" -c 'import sys; sys.exit(sys.version_info < (3, 11))' \
     || { echo "Python 3.11 or newer is required (set PYTHON=...)" >&2; exit 1; }
   [ -x .venv/bin/python ] || "$PYTHON" -m venv .venv
-  echo "Installing airflow-provider-chargebee and its test tools into .venv ..."
-  .venv/bin/python -m pip install --quiet --upgrade pip 2>&1 | grep -v '^WARNING: Location' || true
-  .venv/bin/python -m pip install --quiet -e ".[test]" 2>&1 | grep -v '^WARNING: Location' || true
-  .venv/bin/python -c "import airflow_provider_cb, airflow.sdk, pytest" \
-    || { echo "installation failed" >&2; exit 1; }
+  echo "Installing airflow-provider-chargebee and its test tools into .venv (about a minute) ..."
+  log=.venv/install.log
+  if ! { .venv/bin/python -m pip install --upgrade pip \
+         && .venv/bin/python -m pip install -e ".[test]"; } >"$log" 2>&1; then
+    tail -n 30 "$log" >&2
+    echo "installation failed; full log in $log" >&2
+    exit 1
+  fi
   rm -f .venv/.installed-*
   touch "$stamp"
 fi

@@ -11,10 +11,13 @@ export AIRFLOW_HOME="$work/airflow"
 export AIRFLOW__CORE__DAGS_FOLDER="$PWD/example_dags"
 export AIRFLOW__CORE__LOAD_EXAMPLES=False
 export AIRFLOW__LOGGING__LOGGING_LEVEL=WARNING
-month=$(date -u +%Y-%m-01)
+# A run dated the first of a month closes the month before it (its data interval):
+# seed last month's invoices and run the DAG for the first of this month.
+run_date=$(date -u +%Y-%m-01)
+last_month=$(date -u -d "$run_date -1 month" +%Y-%m)
 
 .venv/bin/python -m airflow_provider_cb.testing --seed "pending=$pending" --seed payment_due=25 \
-  --ready-file "$work/emulator-url" &
+  --date "${last_month}-15T12:00:00Z" --ready-file "$work/emulator-url" &
 emulator=$!
 trap 'kill "$emulator" 2>/dev/null; wait "$emulator" 2>/dev/null; rm -rf "$work"' EXIT
 for _ in $(seq 100); do [ -s "$work/emulator-url" ] && break; sleep 0.1; done
@@ -23,9 +26,9 @@ export AIRFLOW_CONN_CHARGEBEE_DEFAULT="{\"conn_type\": \"chargebee\", \"host\": 
 
 .venv/bin/airflow db migrate >/dev/null
 .venv/bin/airflow pools set chargebee 4 "Chargebee site: concurrent bulk chunks" >/dev/null
-echo "Running chargebee_month_end for the month starting $month ..."
-.venv/bin/airflow dags test chargebee_month_end "$month" 2>&1 \
+echo "Running chargebee_month_end on $run_date: closing the pending invoices of $last_month ..."
+.venv/bin/airflow dags test chargebee_month_end "$run_date" 2>&1 \
   | grep -E "month-end close:|ERROR|Traceback|failed" || true
-state=$(.venv/bin/airflow dags state chargebee_month_end "$month" 2>/dev/null | tail -n 1)
+state=$(.venv/bin/airflow dags state chargebee_month_end "$run_date" 2>/dev/null | tail -n 1)
 echo "DAG run state: ${state:-unknown}"
 [ "$state" = "success" ]

@@ -18,7 +18,9 @@ from collections.abc import Sequence
 from pathlib import Path
 from types import FrameType
 
+from airflow_provider_cb.client.errors import ChargebeeValidationError
 from airflow_provider_cb.client.invoices import INVOICE_STATUSES
+from airflow_provider_cb.client.validation import check_timestamp
 from airflow_provider_cb.testing.emulator import ChargebeeEmulator, check_loopback
 
 
@@ -29,6 +31,13 @@ def _seed_spec(text: str) -> tuple[str, int]:
             f"{text!r} must be STATUS=COUNT with STATUS one of {', '.join(INVOICE_STATUSES)}"
         )
     return status, int(count)
+
+
+def _epoch(text: str) -> int:
+    try:
+        return check_timestamp("--date", text)
+    except ChargebeeValidationError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
 
 
 def _loopback(text: str) -> str:
@@ -55,6 +64,13 @@ def _parser() -> argparse.ArgumentParser:
         default=[],
         metavar="STATUS=COUNT",
         help="create COUNT invoices in STATUS; repeatable, ids continue across seeds",
+    )
+    parser.add_argument(
+        "--date",
+        type=_epoch,
+        default=None,
+        metavar="ISO-8601",
+        help="date of the seeded invoices, e.g. 2026-10-15T00:00:00Z (default: now)",
     )
     parser.add_argument("--requests-per-minute", type=int, default=None)
     parser.add_argument("--ready-file", type=Path, help="write the base URL here once listening")
@@ -86,7 +102,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     number = 1
     for status, count in args.seed:
-        emulator.seed(count, status=status, start=number)
+        emulator.seed(count, status=status, start=number, date=args.date)
         number += count
     with emulator:
         if args.ready_file is not None:
