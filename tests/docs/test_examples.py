@@ -1,0 +1,115 @@
+"""Every ```python block in README.md and docs/ runs, so no example can rot.
+
+A block that builds a DAG is run with ``dag.test()`` against the emulator, seeded
+for that DAG; a block that defines ``test_*`` functions has them called with the
+emulator fixture; any other block is executed as a script with the connection
+pointing at the emulator.
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pendulum
+import pytest
+
+from airflow_provider_cb.testing import ChargebeeEmulator
+from tests.helpers import REPO, DagFiles, airflow_cli
+
+PAGES = [REPO / "README.md", *sorted((REPO / "docs").glob("*.md"))]
+_BLOCK = re.compile(r"^```python\n(.*?)^```", re.MULTILINE | re.DOTALL)
+THIS_MONTH = pendulum.now("UTC").start_of("month")
+
+
+def _blocks() -> list[Any]:
+    found = []
+    for page in PAGES:
+        for number, match in enumerate(_BLOCK.finditer(page.read_text()), start=1):
+            found.append(pytest.param(match.group(1), id=f"{page.name}#{number}"))
+    return found
+
+
+def _seed_readme(emulator: ChargebeeEmulator) -> None:
+    yesterday = int(pendulum.now("UTC").subtract(days=1).timestamp())
+    emulator.add_invoice("inv_000001", status="pending", date=yesterday)
+    emulator.add_invoice("inv_000002", status="pending", date=yesterday)
+    emulator.add_invoice("inv_000003", status="not_paid")
+    emulator.add_invoice("inv_000004", status="payment_due", dunning_status="in_progress")
+    emulator.add_invoice("inv_000005", status="payment_due", dunning_status="in_progress")
+    emulator.add_invoice("inv_000006", status="payment_due", expected_payment_date=2_000_000_000)
+    emulator.seed(5, status="pending", prefix="more_", date=yesterday)
+
+
+def _seed_operator_examples(emulator: ChargebeeEmulator) -> None:
+    last_month = int(THIS_MONTH.subtract(days=10).timestamp())
+    emulator.add_invoice("inv_000001", status="pending", date=last_month)
+    for invoice_id in ("inv_000002", "inv_000003", "inv_000004"):
+        emulator.add_invoice(invoice_id, status="payment_due", dunning_status="in_progress")
+    for invoice_id in ("inv_000005", "inv_000006"):
+        emulator.add_invoice(invoice_id, status="not_paid")
+
+
+def _seed_old_debt(emulator: ChargebeeEmulator) -> None:
+    emulator.seed(3, status="not_paid", date=int(THIS_MONTH.subtract(days=400).timestamp()))
+    emulator.seed(2, status="not_paid", prefix="recent_")
+
+
+def _seed_last_month(emulator: ChargebeeEmulator) -> None:
+    emulator.seed(40, status="pending", date=int(THIS_MONTH.subtract(days=10).timestamp()))
+
+
+SEEDERS: dict[str, Callable[[ChargebeeEmulator], None]] = {
+    "chargebee_readme": _seed_readme,
+    "chargebee_operator_examples": _seed_operator_examples,
+    "chargebee_write_off_old_debt": _seed_old_debt,
+    "chargebee_month_end_chunked": _seed_last_month,
+}
+EXPECTED_ACTIONS = {
+    "chargebee_readme": 11,
+    "chargebee_operator_examples": 4,
+    "chargebee_write_off_old_debt": 3,
+    "chargebee_month_end_chunked": 40,
+}
+LOGICAL_DATES = {
+    "chargebee_operator_examples": THIS_MONTH,
+    "chargebee_write_off_old_debt": THIS_MONTH,
+    "chargebee_month_end_chunked": THIS_MONTH,
+}
+
+
+def test_every_page_has_been_searched() -> None:
+    assert len(_blocks()) >= 8, "fewer examples than the docs hold: is the pattern broken?"
+
+
+@pytest.mark.parametrize("source", _blocks())
+def test_example_runs(
+    source: str,
+    chargebee_conn_env: ChargebeeEmulator,
+    dag_files: DagFiles,
+    request: pytest.FixtureRequest,
+) -> None:
+    emulator = chargebee_conn_env
+    dag_id = re.search(r'DAG\(\s*"([^"]+)"', source)
+    if dag_id:
+        name = dag_id.group(1)
+        subprocess.run(
+            [*airflow_cli(), "pools", "set", "chargebee", "4", "Chargebee site"],
+            check=True,
+            capture_output=True,
+        )
+        SEEDERS[name](emulator)
+        dag = dag_files.load(name, source)
+        dag_run = dag.test(logical_date=LOGICAL_DATES.get(name))
+        assert dag_run.state == "success", f"{name} ended {dag_run.state}"
+        assert emulator.count_applied() == EXPECTED_ACTIONS[name]
+        assert emulator.duplicates() == {}
+        return
+    namespace: dict[str, Any] = {"__name__": f"docs_example_{request.node.callspec.id}"}
+    exec(compile(source, request.node.callspec.id, "exec"), namespace)
+    tests = [f for name, f in namespace.items() if name.startswith("test_") and callable(f)]
+    for test in tests:
+        test(emulator)
