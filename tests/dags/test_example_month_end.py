@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import os
+import re
 import subprocess
 from pathlib import Path
+from typing import Any
 
 import pendulum
 import pytest
@@ -15,53 +18,86 @@ from tests.helpers import REPO, airflow_cli
 MONTH = pendulum.datetime(2026, 10, 1, tz="UTC")
 # A run dated the first of a month closes the month before it (its data interval).
 RUN_DATE = MONTH.add(months=1).to_date_string()
+PENDING = 900
+CHUNKS = 2  # chunks of 500
 
 
-def dags_test(home: Path, emulator: ChargebeeEmulator, logical_date: str) -> str:
+def airflow(emulator: ChargebeeEmulator, *args: str) -> str:
     env = {
         **os.environ,
-        "AIRFLOW_HOME": str(home),
         "AIRFLOW__CORE__DAGS_FOLDER": str(REPO / "example_dags"),
         "AIRFLOW_CONN_CHARGEBEE_DEFAULT": emulator.connection_json(),
     }
-    subprocess.run(
-        [*airflow_cli(), "pools", "set", "chargebee", "4", "Chargebee site"],
-        env=env,
-        check=True,
-        capture_output=True,
-    )
     done = subprocess.run(
-        [*airflow_cli(), "dags", "test", "chargebee_month_end", logical_date],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=600,
+        [*airflow_cli(), *args], env=env, capture_output=True, text=True, timeout=600
     )
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     return done.stdout + done.stderr
+
+
+def latest_run_id(emulator: ChargebeeEmulator) -> str:
+    listing = airflow(emulator, "dags", "list-runs", "chargebee_month_end", "-o", "json")
+    line = next(line for line in listing.splitlines() if line.startswith("[{"))
+    runs: list[dict[str, Any]] = json.loads(line)
+    return max(runs, key=lambda run: run["run_after"])["run_id"]
+
+
+def rerun_close_tasks(emulator: ChargebeeEmulator, run_id: str) -> dict[str, int]:
+    """Run each mapped close task again in the same DAG run, as a retry or a clear would."""
+    totals: dict[str, int] = {}
+    for map_index in range(CHUNKS):
+        output = airflow(
+            emulator,
+            "tasks",
+            "test",
+            "chargebee_month_end",
+            "close_pending",
+            run_id,
+            "--map-index",
+            str(map_index),
+        )
+        match = re.search(r"close: (\{.*?\}) in ", output)
+        assert match, output[-2000:]
+        for outcome, count in json.loads(match.group(1)).items():
+            totals[outcome] = totals.get(outcome, 0) + count
+    return totals
 
 
 @pytest.mark.slow
 def test_month_end_closes_each_pending_invoice_of_the_month_exactly_once(
     airflow_home: Path, chargebee_emulator: ChargebeeEmulator
 ) -> None:
+    emulator = chargebee_emulator
     in_month = int(MONTH.add(days=10).timestamp())
-    pending = chargebee_emulator.seed(1100, status="pending", date=in_month)
-    chargebee_emulator.seed(
+    pending = emulator.seed(PENDING, status="pending", date=in_month)
+    emulator.seed(
         30, status="pending", prefix="next_", date=int(MONTH.add(months=1, days=3).timestamp())
     )
-    chargebee_emulator.seed(20, status="payment_due", prefix="due_", date=in_month)
+    emulator.seed(20, status="payment_due", prefix="due_", date=in_month)
+    airflow(emulator, "pools", "set", "chargebee", "4", "Chargebee site")
 
-    first = dags_test(airflow_home, chargebee_emulator, RUN_DATE)
-    assert '"done": 1100' in first
-    assert chargebee_emulator.count_applied(action="close") == 1100
-    assert {a.invoice_id for a in chargebee_emulator.applied_actions} == set(pending)
-    assert all(chargebee_emulator.invoice(i)["status"] == "payment_due" for i in pending)
-    assert chargebee_emulator.invoice("next_000001")["status"] == "pending"
+    first = airflow(emulator, "dags", "test", "chargebee_month_end", RUN_DATE)
+    assert f'month-end close: {{"done": {PENDING}}}' in first
+    assert emulator.count_applied(action="close") == PENDING
+    assert {a.invoice_id for a in emulator.applied_actions} == set(pending)
+    assert all(emulator.invoice(i)["status"] == "payment_due" for i in pending)
+    assert emulator.invoice("next_000001")["status"] == "pending"
 
-    requests_after_first = len(chargebee_emulator.requests)
-    dags_test(airflow_home, chargebee_emulator, RUN_DATE)
-    second_run = chargebee_emulator.requests.snapshot()[requests_after_first:]
-    assert [r.method for r in second_run] == ["GET"]  # one list page: nothing is pending
-    assert chargebee_emulator.count_applied(action="close") == 1100
-    assert chargebee_emulator.duplicates() == {}
+    # The same DAG run again within Chargebee's 30-minute window: the same keys are
+    # replayed, nothing is applied twice.
+    run_id = latest_run_id(emulator)
+    assert rerun_close_tasks(emulator, run_id) == {"done": PENDING}
+    assert emulator.count_applied(action="close") == PENDING
+
+    # A clear the next day: Chargebee forgot the keys; each invoice is read on 409.
+    emulator.advance(24 * 3600)
+    assert rerun_close_tasks(emulator, run_id) == {"already_done": PENDING}
+    assert emulator.count_applied(action="close") == PENDING
+
+    # A new run for the same month selects nothing: nothing is pending any more.
+    requests_before = len(emulator.requests)
+    airflow(emulator, "dags", "test", "chargebee_month_end", RUN_DATE)
+    second_run = emulator.requests.snapshot()[requests_before:]
+    assert [r.method for r in second_run] == ["GET"]
+    assert emulator.count_applied(action="close") == PENDING
+    assert emulator.duplicates() == {}
