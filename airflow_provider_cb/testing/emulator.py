@@ -257,37 +257,40 @@ class ChargebeeEmulator:
         return self._site.rate_limited_count
 
     def _serve(self, handler: _Handler, request: Request, headers: dict[str, str]) -> None:
-        """The request path: faults, rate limit and site, in the one place they meet."""
+        """The request path: faults, rate limit and site, in the one place they meet.
+
+        The request is logged before the answer is written, so a client that has
+        read the answer always finds its request in the log.
+        """
         fault = self.faults.draw(request.method)
         retry_after = self._limiter.hit()
         answer: Answer | None = None
-        if fault == "reset_before":
-            handler.reset()
-        else:
-            if fault == "slow_response":
-                time.sleep(self.faults.slow_seconds)
+        if fault == "slow_response":
+            time.sleep(self.faults.slow_seconds)
+        if fault != "reset_before":
             answer = fault_kinds.canned_answer(fault) or self._answer(request, retry_after)
-            if fault == "lose_response":
-                handler.drop()
-                answer = None
-            else:
-                if fault == "malformed_json":
-                    answer = fault_kinds.truncated(answer)
-                if not handler.send(answer):
-                    answer = None
+            if fault == "malformed_json":
+                answer = fault_kinds.truncated(answer)
+        delivered = None if fault in ("reset_before", "lose_response") else answer
         self.requests.append(
             RequestRecord(
                 method=request.method,
                 path=request.path,
                 query=request.query,
-                status=answer.status if answer is not None else None,
+                status=delivered.status if delivered is not None else None,
                 idempotency_key=request.idempotency_key,
-                replayed=answer is not None and answer.replayed,
+                replayed=delivered is not None and delivered.replayed,
                 headers=headers,
                 fault=fault,
                 at=self.clock.now(),
             )
         )
+        if fault == "reset_before":
+            handler.reset()
+        elif delivered is None:
+            handler.drop()
+        else:
+            handler.send(delivered)
 
     def _answer(self, request: Request, retry_after: int | None) -> Answer:
         try:
