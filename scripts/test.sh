@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# The whole test suite, with the quality gates: ruff, mypy --strict, pytest.
+# The whole test suite: ruff, mypy --strict, pytest on the newest Airflow 3.x, then
+# the fast tests again on the oldest supported Airflow. Extra arguments go to pytest.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/bootstrap.sh
@@ -7,3 +8,6 @@ scripts/bootstrap.sh
 .venv/bin/ruff format --check .
 .venv/bin/mypy --strict airflow_provider_cb
 .venv/bin/python -m pytest "$@"
+scripts/bootstrap.sh floor
+echo "Again on Airflow $(.venv-floor/bin/python -c 'import airflow; print(airflow.__version__)'), the oldest supported:"
+.venv-floor/bin/python -m pytest -m "not slow" tests/unit tests/integration tests/dags "$@"
