@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import threading
 from collections import Counter
 from collections.abc import Iterator
@@ -172,3 +173,30 @@ def test_concurrency_and_lookahead_are_bounded(workers: int) -> None:
     assert state["max_running"] == workers
     assert state["max_ahead"] <= 2 * workers + 1
     assert summary.records == []
+
+
+def test_progress_is_logged_with_counts_rate_failures_and_eta(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """With a zero interval every completion logs a line; the last one has the final counts."""
+    ids = [f"inv_{n}" for n in range(6)]
+
+    def act(invoice_id: str) -> ActionRecord:
+        outcome = "failed" if invoice_id == "inv_3" else "done"
+        return ActionRecord(invoice_id=invoice_id, action="close", outcome=outcome)
+
+    with caplog.at_level(logging.INFO, logger="airflow_provider_cb.client.bulk"):
+        run_bulk(
+            ids,
+            act,
+            action="close",
+            total=len(ids),
+            max_workers=2,
+            is_failure=lambda r: r.outcome == "failed",
+            progress_interval=0.0,
+        )
+    lines = [r.getMessage() for r in caplog.records]
+    assert len(lines) >= 2
+    assert lines[-1].startswith("close: 6/6 invoices (")
+    assert "1 failed" in lines[-1]
+    assert "ETA 0s" in lines[-1]
