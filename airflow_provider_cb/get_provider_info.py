@@ -1,10 +1,105 @@
-"""Provider metadata read by Airflow through the ``apache_airflow_provider`` entry point."""
+"""Provider metadata read by Airflow through the ``apache_airflow_provider`` entry point.
+
+Airflow 3.2+ builds the connection form from ``conn-fields`` and
+``ui-field-behaviour`` here, without importing the hook: the form stays in step
+with what :func:`~airflow_provider_cb.hooks.chargebee.settings_from_connection`
+reads because a unit test checks every field name against it.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
 from airflow_provider_cb import __version__
+
+
+def _text(label: str, description: str, **schema: Any) -> dict[str, Any]:
+    return {
+        "label": label,
+        "description": description,
+        "schema": {"type": ["string", "null"], **schema},
+    }
+
+
+def _number(label: str, description: str, kind: str, **schema: Any) -> dict[str, Any]:
+    return {
+        "label": label,
+        "description": description,
+        "schema": {"type": [kind, "null"], **schema},
+    }
+
+
+CONN_FIELDS: dict[str, dict[str, Any]] = {
+    "test_site": {
+        "label": "Test site",
+        "description": "Use the test site ({site}-test.{domain}); it has its own API key.",
+        "schema": {"type": ["boolean", "null"], "default": False},
+    },
+    "environment": _text(
+        "Domain",
+        "Domain of the API host; change it only for another Chargebee region or a proxy.",
+        default="chargebee.com",
+    ),
+    "protocol": _text(
+        "Protocol",
+        "https, or http for a trusted local proxy (needs 'Allow plain HTTP').",
+        default="https",
+        enum=["https", "http"],
+    ),
+    "allow_insecure_http": {
+        "label": "Allow plain HTTP",
+        "description": "Permit http to a non-loopback host; the key then travels in clear.",
+        "schema": {"type": ["boolean", "null"], "default": False},
+    },
+    "base_url": _text(
+        "Base URL override",
+        "Replaces protocol, site, domain and port, e.g. http://127.0.0.1:8080 for the emulator; "
+        "/api/v2 is appended.",
+        format="url",
+    ),
+    "origin_user": _text(
+        "Default origin user",
+        "Email sent as chargebee-request-origin-user on every request.",
+        format="email",
+    ),
+    "origin_ip": _text("Default origin IP", "Sent as chargebee-request-origin-ip."),
+    "origin_device": _text("Default origin device", "Sent as chargebee-request-origin-device."),
+    "business_entity_id": _text(
+        "Default business entity",
+        "Sent as chargebee-business-entity-id (v2) on multi-entity sites.",
+    ),
+    "skip_events": _text(
+        "Skip events",
+        "Comma-separated: actions, webhook, email. Sent as chargebee-event-* headers on POSTs.",
+    ),
+    "requests_per_minute": _number(
+        "Requests per minute",
+        "The site's rate budget shared by all workers of a task (test sites allow 150).",
+        "number",
+        minimum=0,
+        maximum=100000,
+    ),
+    "timeout": _number(
+        "Timeout (seconds)", "Per request; default 30.", "number", minimum=0, maximum=600
+    ),
+    "max_retries": _number(
+        "Max retries",
+        "For 429, 503 and safe-to-repeat failures; default 4.",
+        "integer",
+        minimum=0,
+        maximum=20,
+    ),
+}
+
+UI_FIELD_BEHAVIOUR: dict[str, Any] = {
+    "hidden-fields": ["schema", "login"],
+    "relabeling": {"host": "Site", "password": "API key"},
+    "placeholders": {
+        "host": "acme (the site name, without -test or .chargebee.com)",
+        "password": "the site's API key (test sites have their own)",
+        "port": "443",
+    },
+}
 
 
 def get_provider_info() -> dict[str, Any]:
@@ -15,10 +110,48 @@ def get_provider_info() -> dict[str, Any]:
             "Chargebee invoice operations: close, collect, write off and dunning control."
         ),
         "versions": [__version__],
+        "integrations": [
+            {
+                "integration-name": "Chargebee",
+                "external-doc-url": "https://apidocs.chargebee.com/docs/api/invoices",
+                "tags": ["service"],
+            }
+        ],
         "connection-types": [
             {
                 "connection-type": "chargebee",
                 "hook-class-name": "airflow_provider_cb.hooks.chargebee.ChargebeeHook",
+                "hook-name": "Chargebee",
+                "conn-fields": CONN_FIELDS,
+                "ui-field-behaviour": UI_FIELD_BEHAVIOUR,
             }
         ],
+        "hooks": [
+            {
+                "integration-name": "Chargebee",
+                "python-modules": ["airflow_provider_cb.hooks.chargebee"],
+            }
+        ],
+        "operators": [
+            {
+                "integration-name": "Chargebee",
+                "python-modules": [
+                    "airflow_provider_cb.operators.invoices",
+                    "airflow_provider_cb.operators.selection",
+                ],
+            }
+        ],
+        "sensors": [
+            {
+                "integration-name": "Chargebee",
+                "python-modules": ["airflow_provider_cb.sensors.invoice"],
+            }
+        ],
+        "triggers": [
+            {
+                "integration-name": "Chargebee",
+                "python-modules": ["airflow_provider_cb.triggers.invoice"],
+            }
+        ],
+        "extra-links": ["airflow_provider_cb.links.ChargebeeInvoiceLink"],
     }

@@ -57,14 +57,7 @@ class ClientSettings:
     def __post_init__(self) -> None:
         self._check_api_key()
         self._check_numbers()
-        if self.base_url is not None:
-            self._check_base_url()
-            return
-        if not self.site:
-            raise ChargebeeValidationError(
-                "site", "is required (the connection's host, e.g. 'acme'), or set base_url"
-            )
-        if not _SITE.fullmatch(self.site) or self.site.lower().endswith("-test"):
+        if self.site and (not _SITE.fullmatch(self.site) or self.site.lower().endswith("-test")):
             raise ChargebeeValidationError(
                 "site",
                 f"{self.site!r} is not a site name: letters, digits and '-' only, "
@@ -73,6 +66,13 @@ class ClientSettings:
         if not _DOMAIN.fullmatch(self.environment):
             raise ChargebeeValidationError(
                 "environment", f"{self.environment!r} is not a domain name like 'chargebee.com'"
+            )
+        if self.base_url is not None:
+            self._check_base_url()
+            return
+        if not self.site:
+            raise ChargebeeValidationError(
+                "site", "is required (the connection's host, e.g. 'acme'), or set base_url"
             )
         if self.protocol not in ("https", "http"):
             raise ChargebeeValidationError(

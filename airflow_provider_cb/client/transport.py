@@ -233,15 +233,18 @@ class Transport:
         log.debug("%s %s -> HTTP %d (attempt %d)", method, path, response.status_code, attempt)
         if response.status_code >= 300:
             raise error_from_response(response)
+        # Raised outside the except block: a decode error would carry the whole body
+        # (which a misbehaving proxy may fill with request headers) as its context.
+        decoded: Any = None
+        problem = "a body that is not JSON"
         try:
             decoded = json.loads(response.content)
+            problem = "a JSON body that is not an object"
         except ValueError:
-            raise ChargebeeTransportError(
-                method, path, f"HTTP {response.status_code} with a body that is not JSON"
-            ) from None
+            pass
         if not isinstance(decoded, dict):
             raise ChargebeeTransportError(
-                method, path, f"HTTP {response.status_code} with a JSON body that is not an object"
+                method, path, f"HTTP {response.status_code} with {problem}"
             )
         return ApiResponse(
             body=decoded,

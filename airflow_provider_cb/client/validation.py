@@ -97,9 +97,11 @@ def _to_datetime(param: str, value: object) -> dt.datetime:
     if isinstance(value, bool):
         raise ChargebeeValidationError(param, f"must be a date-time, got bool {value!r}")
     if isinstance(value, int | float):
-        if not (math.isfinite(value) and 0 <= value < _MAX_EPOCH_SECONDS):
+        if not math.isfinite(value):
+            raise ChargebeeValidationError(param, f"{value!r} is not a number of epoch seconds")
+        if not 0 <= value < _MAX_EPOCH_SECONDS:
             raise ChargebeeValidationError(
-                param, f"{value!r} is not epoch seconds (milliseconds, perhaps?)"
+                param, f"{value!r} is out of range for epoch seconds (milliseconds, perhaps?)"
             )
         return pendulum.from_timestamp(value)
     if isinstance(value, dt.datetime):

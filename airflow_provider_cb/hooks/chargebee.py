@@ -6,6 +6,7 @@ import dataclasses
 import threading
 from collections.abc import Iterator, Mapping
 from typing import Any
+from urllib.parse import quote
 
 from airflow.sdk import BaseHook
 
@@ -22,7 +23,7 @@ from airflow_provider_cb.client.errors import (
 from airflow_provider_cb.client.invoices import ApiVersion, InvoiceAction
 from airflow_provider_cb.client.settings import DEFAULT_ENVIRONMENT, ClientSettings
 from airflow_provider_cb.client.transport import ApiResponse
-from airflow_provider_cb.client.validation import check_bool
+from airflow_provider_cb.client.validation import check_bool, check_id
 
 _ORIGIN_FIELDS = ("origin_user", "origin_ip", "origin_device", "business_entity_id")
 
@@ -48,13 +49,14 @@ def settings_from_connection(
     host: str | None, password: str | None, port: int | None, extras: Mapping[str, Any]
 ) -> ClientSettings:
     """Build client settings from the parts of an Airflow connection."""
+    extra_port = _extra(extras, "port")
     values: dict[str, Any] = {
         "api_key": password or "",
         "site": host or None,
         "test_site": check_bool("test_site", _extra(extras, "test_site") or False),
         "environment": _extra(extras, "environment") or DEFAULT_ENVIRONMENT,
         "protocol": _extra(extras, "protocol") or "https",
-        "port": _number("port", _extra(extras, "port") or port, int),
+        "port": _number("port", port if extra_port is None else extra_port, int),
         "base_url": _extra(extras, "base_url"),
         "allow_insecure_http": check_bool(
             "allow_insecure_http", _extra(extras, "allow_insecure_http") or False
@@ -107,7 +109,11 @@ class ChargebeeHook(BaseHook):
     def __repr__(self) -> str:
         return f"ChargebeeHook(chargebee_conn_id={self.chargebee_conn_id!r})"
 
-    def _settings_and_origin(self) -> tuple[ClientSettings, RequestOrigin]:
+    def connection_settings(self) -> tuple[ClientSettings, RequestOrigin]:
+        """The connection's settings and default headers, merged with this hook's overrides.
+
+        Reads the connection only; the async trigger uses it to build its own client.
+        """
         conn = self.get_connection(self.chargebee_conn_id)
         extras = conn.extra_dejson
         settings = settings_from_connection(conn.host, conn.password, conn.port, extras)
@@ -123,7 +129,7 @@ class ChargebeeHook(BaseHook):
         """The hook's client, built once and shared by every thread using this hook."""
         with self._client_lock:
             if self._client is None:
-                settings, origin = self._settings_and_origin()
+                settings, origin = self.connection_settings()
                 self._client = ChargebeeClient(settings, origin=origin)
             return self._client
 
@@ -135,6 +141,21 @@ class ChargebeeHook(BaseHook):
 
     def server_url(self, api_version: ApiVersion = "v2") -> str:
         return self.get_conn().settings.server_url(api_version)
+
+    def invoice_url(self, invoice_id: str) -> str:
+        """The invoice's page in Chargebee's web app, on the connection's test or live site.
+
+        The page lives on the site even when API calls go through ``base_url``; a
+        connection without a site name has no page to link to and gets "".
+        """
+        conn = self.get_connection(self.chargebee_conn_id)
+        settings = settings_from_connection(conn.host, conn.password, conn.port, conn.extra_dejson)
+        if not settings.site:
+            return ""
+        # Without base_url the settings check the site and domain that make up the host.
+        site = dataclasses.replace(settings, base_url=None, protocol="https", port=None)
+        safe_id = quote(check_id("invoice_id", invoice_id), safe="")
+        return f"https://{site.host}/d/invoices/{safe_id}"
 
     # Actions. Each returns Chargebee's decoded answer; the operators use invoke().
 
@@ -241,5 +262,9 @@ class ChargebeeHook(BaseHook):
             return False, str(exc)
         finally:
             self.close()
-        kind = "test" if client.settings.test_site else "live"
-        return True, f"Connected to {client.settings.host} ({kind} site)."
+        settings = client.settings
+        kind = "test" if settings.test_site else "live"
+        if settings.base_url is None:
+            return True, f"Connected to {settings.host} ({kind} site)."
+        site = f"site {settings.site!r}" if settings.site else "no site name"
+        return True, f"Connected through {settings.base_url} ({site}, {kind} site)."

@@ -25,6 +25,7 @@ from airflow_provider_cb.client.errors import ChargebeeValidationError
 from airflow_provider_cb.client.idempotency import DEFAULT_IDENTITY_TEMPLATE, derive_key
 from airflow_provider_cb.client.invoices import InvoiceAction
 from airflow_provider_cb.client.validation import check_id, check_invoice_ids
+from airflow_provider_cb.links import ChargebeeInvoiceLink
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
@@ -66,6 +67,17 @@ def _ids_from(value: Any) -> list[str]:
     return check_invoice_ids("invoice_ids", value)
 
 
+def _single_id(value: Any) -> str:
+    """The one invoice id; the text ``None`` is what a template renders from a missing value."""
+    if value == "None":
+        raise ChargebeeValidationError(
+            "invoice_id",
+            "rendered to 'None': the value the template read was None "
+            "(did an upstream task return nothing?)",
+        )
+    return check_id("invoice_id", value)
+
+
 class InvoiceActionOperator(BaseOperator):
     """Run one Chargebee invoice action on one invoice or, in bulk, on many.
 
@@ -88,6 +100,7 @@ class InvoiceActionOperator(BaseOperator):
     action: ClassVar[InvoiceAction]
     template_fields: Sequence[str] = COMMON_TEMPLATE_FIELDS
     ui_color = "#ffd7c2"
+    operator_extra_links = (ChargebeeInvoiceLink(),)
 
     def __init__(
         self,
@@ -116,6 +129,8 @@ class InvoiceActionOperator(BaseOperator):
             raise ValueError(f"max_workers: {max_workers!r} must be from 1 to 64")
         self.invoice_id = invoice_id
         self.invoice_ids = invoice_ids
+        # Decided here: a template may render either field to None at run time.
+        self._bulk = invoice_ids is not None
         self.chargebee_conn_id = chargebee_conn_id
         self.is_dry_run = dry_run
         self.if_already_done = _choice("if_already_done", if_already_done, IF_ALREADY_DONE)
@@ -133,15 +148,19 @@ class InvoiceActionOperator(BaseOperator):
         return self.action.build_body(values)
 
     def execute(self, context: Context) -> dict[str, Any]:
+        try:
+            return self._execute(context)
+        except ChargebeeValidationError as error:
+            # Bad input or a bad connection: no retry can fix it, and nothing was sent.
+            raise AirflowFailException(f"{self.task_id}: {error}") from error
+
+    def _execute(self, context: Context) -> dict[str, Any]:
         from airflow_provider_cb.hooks.chargebee import ChargebeeHook
 
         fields = self.body_fields()
         normalise_skip_events(self.skip_events)
         identity = self.idempotency_key
-        if self.invoice_ids is None:
-            ids = [check_id("invoice_id", self.invoice_id)]
-        else:
-            ids = _ids_from(self.invoice_ids)
+        ids = _ids_from(self.invoice_ids) if self._bulk else [_single_id(self.invoice_id)]
         keys = {
             invoice_id: derive_key(identity, self.action.name, invoice_id) for invoice_id in ids
         }
@@ -152,7 +171,7 @@ class InvoiceActionOperator(BaseOperator):
         )
         try:
             client = hook.get_conn()
-            if self.invoice_ids is None:
+            if not self._bulk:
                 record = self._act(client, ids[0], fields, keys[ids[0]])
                 return self._finish_single(context, record)
             return self._run_bulk(context, client, ids, fields, keys)

@@ -85,6 +85,14 @@ class ListInvoicesOperator(BaseOperator):
         }
 
     def execute(self, context: Context) -> list[str] | list[list[str]]:
+        from airflow_provider_cb.client.errors import ChargebeeValidationError
+
+        try:
+            return self._select(context)
+        except ChargebeeValidationError as error:
+            raise AirflowFailException(f"{self.task_id}: {error}") from error
+
+    def _select(self, context: Context) -> list[str] | list[list[str]]:
         from airflow_provider_cb.hooks.chargebee import ChargebeeHook
 
         filters = self.filters(context)

@@ -286,3 +286,18 @@ def test_skip_events_and_origin_headers_reach_chargebee(
     assert post.headers["chargebee-event-email"] == "all-disabled"
     assert post.headers["chargebee-event-webhook"] == "all-disabled"
     assert "chargebee-event-actions" not in post.headers
+
+
+def test_bad_input_fails_without_spending_retries_and_sends_nothing(
+    dag_files: DagFiles, emulator: ChargebeeEmulator
+) -> None:
+    emulator.seed(1, status="pending")
+    source = dag_source(
+        "bad_comment",
+        'CloseInvoiceOperator(task_id="close", invoice_id="inv_000001", comment="x" * 301, retries=3)',
+    )
+    dag_run = dag_files.load("bad_comment", source).test()
+    ti = dag_run.get_task_instance("close")
+    assert str(ti.state) == "failed"
+    assert ti.try_number == 1
+    assert list(emulator.requests) == []

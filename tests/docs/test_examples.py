@@ -57,6 +57,10 @@ def _seed_old_debt(emulator: ChargebeeEmulator) -> None:
     emulator.seed(2, status="not_paid", prefix="recent_")
 
 
+def _seed_paid(emulator: ChargebeeEmulator) -> None:
+    emulator.add_invoice("inv_000001", status="paid", dunning_status="success")
+
+
 def _seed_last_month(emulator: ChargebeeEmulator) -> None:
     emulator.seed(40, status="pending", date=int(THIS_MONTH.subtract(days=10).timestamp()))
 
@@ -66,12 +70,14 @@ SEEDERS: dict[str, Callable[[ChargebeeEmulator], None]] = {
     "chargebee_operator_examples": _seed_operator_examples,
     "chargebee_write_off_old_debt": _seed_old_debt,
     "chargebee_month_end_chunked": _seed_last_month,
+    "chargebee_wait_for_payment": _seed_paid,
 }
 EXPECTED_ACTIONS = {
     "chargebee_readme": 11,
     "chargebee_operator_examples": 4,
     "chargebee_write_off_old_debt": 3,
     "chargebee_month_end_chunked": 40,
+    "chargebee_wait_for_payment": 0,
 }
 LOGICAL_DATES = {
     "chargebee_operator_examples": THIS_MONTH,

@@ -212,6 +212,7 @@ def test_test_connection_reports_site(hook: ChargebeeHook) -> None:
     ok, message = hook.test_connection()
     assert ok, message
     assert "127.0.0.1" in message
+    assert "site 'acme'" in message
 
 
 def test_bad_input_sends_nothing(hook: ChargebeeHook, emulator: ChargebeeEmulator) -> None:

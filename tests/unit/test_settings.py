@@ -221,3 +221,20 @@ def test_settings_are_frozen() -> None:
     value = settings(site="acme")
     with pytest.raises(AttributeError):
         value.site = "other"  # type: ignore[misc]
+
+
+@pytest.mark.parametrize(
+    ("site", "environment", "param"),
+    [("evil.example/x", "chargebee.com", "site"), ("acme", "chargebee.com/x", "environment")],
+)
+def test_site_and_domain_are_checked_even_with_base_url(
+    site: str, environment: str, param: str
+) -> None:
+    with pytest.raises(ChargebeeValidationError) as error:
+        ClientSettings(
+            api_key="test_abcdefgh",
+            site=site,
+            environment=environment,
+            base_url="http://127.0.0.1:8080",
+        )
+    assert error.value.param == param

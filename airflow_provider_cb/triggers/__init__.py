@@ -1,0 +1,1 @@
+"""Triggers for deferrable Chargebee sensors; they only read, never send a POST."""

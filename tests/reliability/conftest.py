@@ -1,0 +1,28 @@
+"""Fixtures of the reliability tests: the emulator and the figures of the last run."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from tests.reliability.support import Figures
+
+_FIGURES: list[Figures] = []
+
+
+@pytest.fixture(scope="session")
+def figures(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Figures]:
+    """Figures of the slow tests, in ``<pytest basetemp>/reliability-figures.json``."""
+    collected = Figures(tmp_path_factory.getbasetemp() / "reliability-figures.json")
+    _FIGURES.append(collected)
+    yield collected
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    for collected in _FIGURES:
+        if collected.lines:
+            terminalreporter.section("reliability figures")
+            for line in collected.lines:
+                terminalreporter.write_line(line)
+            terminalreporter.write_line(f"written to {collected.path}")

@@ -1,0 +1,191 @@
+"""ChargebeeInvoiceTrigger run directly with asyncio against the emulator over real HTTP."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from airflow.sdk.module_loading import import_string
+
+from airflow_provider_cb.testing import ChargebeeEmulator
+from airflow_provider_cb.triggers import invoice as trigger_module
+from airflow_provider_cb.triggers.invoice import ChargebeeInvoiceTrigger
+from tests.sensors.support import reads_of, sensor_writes
+
+
+def first_event(trigger: ChargebeeInvoiceTrigger) -> dict[str, Any]:
+    async def run() -> dict[str, Any]:
+        event = await anext(trigger.run())
+        return dict(event.payload)
+
+    return asyncio.run(run())
+
+
+@pytest.fixture
+def sleeps(monkeypatch: pytest.MonkeyPatch) -> list[float]:
+    """The trigger's waits, recorded instead of slept."""
+    recorded: list[float] = []
+
+    async def no_wait(seconds: float) -> None:
+        recorded.append(seconds)
+        await asyncio.sleep(0)
+
+    monkeypatch.setattr(trigger_module, "_sleep", no_wait)
+    return recorded
+
+
+def test_serialized_trigger_names_the_connection_not_the_key(
+    emulator: ChargebeeEmulator,
+) -> None:
+    trigger = ChargebeeInvoiceTrigger(
+        invoice_id="inv_1", target_statuses=["paid"], chargebee_conn_id="cb", poll_interval=5
+    )
+    classpath, kwargs = trigger.serialize()
+
+    assert json.loads(json.dumps(kwargs)) == {
+        "invoice_id": "inv_1",
+        "target_statuses": ["paid"],
+        "target_dunning_statuses": [],
+        "chargebee_conn_id": "cb",
+        "poll_interval": 5.0,
+    }
+    assert import_string(classpath)(**kwargs).serialize() == (classpath, kwargs)
+
+
+def test_polls_with_gets_only_until_the_invoice_is_paid(
+    emulator: ChargebeeEmulator,
+    pay_after_reads: Callable[[str, int], None],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    conn = json.loads(emulator.connection_json())
+    conn["extra"]["business_entity_id"] = "acme_us"
+    monkeypatch.setenv("AIRFLOW_CONN_CHARGEBEE_DEFAULT", json.dumps(conn))
+    emulator.add_invoice("inv_1", status="payment_due", dunning_status="in_progress")
+    pay_after_reads("inv_1", 3)
+
+    event = first_event(
+        ChargebeeInvoiceTrigger(invoice_id="inv_1", target_statuses=["paid"], poll_interval=0.02)
+    )
+
+    assert (event["outcome"], event["status"]) == ("reached", "paid")
+    assert reads_of(emulator, "inv_1") >= 4
+    assert sensor_writes(emulator) == []
+    gets = [r for r in emulator.requests if r.method == "GET"]
+    assert {r.headers.get("chargebee-business-entity-id") for r in gets} == {"acme_us"}
+
+
+def test_a_dunning_status_ends_the_wait_too(emulator: ChargebeeEmulator) -> None:
+    emulator.add_invoice("inv_1", status="payment_due", dunning_status="exhausted")
+
+    event = first_event(
+        ChargebeeInvoiceTrigger(
+            invoice_id="inv_1", target_statuses=["paid"], target_dunning_statuses=["exhausted"]
+        )
+    )
+
+    assert (event["outcome"], event["dunning_status"]) == ("reached", "exhausted")
+
+
+@pytest.mark.parametrize(
+    ("status", "targets", "expected"),
+    [
+        (
+            "voided",
+            ["paid"],
+            "invoice inv_1 is voided, a final status: it can never reach status paid",
+        ),
+        (
+            "paid",
+            ["not_paid"],
+            "invoice inv_1 is paid, a final status: it can never reach status not_paid",
+        ),
+    ],
+)
+def test_a_final_state_that_cannot_match_ends_the_wait_at_once(
+    emulator: ChargebeeEmulator, status: str, targets: list[str], expected: str
+) -> None:
+    emulator.add_invoice("inv_1", status=status)
+
+    event = first_event(ChargebeeInvoiceTrigger(invoice_id="inv_1", target_statuses=targets))
+
+    assert (event["outcome"], event["message"]) == ("unreachable", expected)
+    assert reads_of(emulator, "inv_1") == 1
+
+
+def test_waits_as_long_as_retry_after_says(
+    emulator: ChargebeeEmulator, sleeps: list[float]
+) -> None:
+    emulator.add_invoice("inv_1", status="paid")
+    emulator.faults.script(["rate_limit", "rate_limit"], only_methods=["GET"])
+
+    event = first_event(ChargebeeInvoiceTrigger(invoice_id="inv_1", target_statuses=["paid"]))
+
+    assert event["outcome"] == "reached"
+    assert sleeps == [1.0, 1.0]  # the emulator's Retry-After: 1
+    assert [r.status for r in emulator.requests] == [429, 429, 200]
+
+
+def test_rate_limits_without_retry_after_back_off_and_never_end_the_wait(
+    emulator: ChargebeeEmulator, sleeps: list[float]
+) -> None:
+    emulator.add_invoice("inv_1", status="paid")
+    emulator.faults.script(["rate_limit_no_retry_after"] * 6, only_methods=["GET"])
+
+    event = first_event(ChargebeeInvoiceTrigger(invoice_id="inv_1", target_statuses=["paid"]))
+
+    assert event["outcome"] == "reached"  # six 429s, more than max_retries (4)
+    assert len(sleeps) == 6
+    assert all(0.5 * 2**n / 2 <= wait <= 0.5 * 2**n for n, wait in enumerate(sleeps))
+
+
+def test_transient_failures_are_retried_then_reported(
+    emulator: ChargebeeEmulator, sleeps: list[float], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    conn = json.loads(emulator.connection_json())
+    conn["extra"]["max_retries"] = 2
+    monkeypatch.setenv("AIRFLOW_CONN_CHARGEBEE_DEFAULT", json.dumps(conn))
+    emulator.add_invoice("inv_1", status="paid")
+    emulator.faults.script(["server_503", "gateway_html_502", None])
+
+    assert (
+        first_event(ChargebeeInvoiceTrigger(invoice_id="inv_1", target_statuses=["paid"]))[
+            "outcome"
+        ]
+        == "reached"
+    )
+    assert len(sleeps) == 2
+
+    emulator.faults.script(["server_503"] * 3)
+    event = first_event(ChargebeeInvoiceTrigger(invoice_id="inv_1", target_statuses=["paid"]))
+    assert (event["outcome"], event["retryable"]) == ("error", True)
+    assert "HTTP 503 internal_temporary_error" in event["message"]
+
+
+@pytest.mark.parametrize(
+    ("key", "invoice_id", "expected"),
+    [
+        (None, "inv_404", "GET /api/v2/invoices/inv_404: HTTP 404 resource_not_found"),
+        ("test_WRONGKEY_5678", "inv_1", "HTTP 401 api_authentication_failed"),
+    ],
+)
+def test_errors_that_retrying_cannot_fix_end_the_wait(
+    emulator: ChargebeeEmulator,
+    monkeypatch: pytest.MonkeyPatch,
+    key: str | None,
+    invoice_id: str,
+    expected: str,
+) -> None:
+    conn = json.loads(emulator.connection_json())
+    conn["password"] = key or conn["password"]
+    monkeypatch.setenv("AIRFLOW_CONN_CHARGEBEE_DEFAULT", json.dumps(conn))
+    emulator.add_invoice("inv_1", status="payment_due")
+
+    event = first_event(ChargebeeInvoiceTrigger(invoice_id=invoice_id, target_statuses=["paid"]))
+
+    assert (event["outcome"], event["retryable"]) == ("error", False)
+    assert expected in event["message"]
+    assert conn["password"] not in json.dumps(event)
+    assert len(emulator.requests) == 1
