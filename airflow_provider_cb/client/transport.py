@@ -103,7 +103,8 @@ def retry_delay(
     return ceiling * (0.5 + rand() / 2)
 
 
-def _transport_error(method: str, path: str, exc: httpx.HTTPError) -> ChargebeeTransportError:
+def transport_error(method: str, path: str, exc: httpx.HTTPError) -> ChargebeeTransportError:
+    """An httpx failure as the client's own error, saying whether the request went out."""
     never_sent = isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout | httpx.PoolTimeout)
     cause = type(exc).__name__
     detail = str(exc)
@@ -229,7 +230,7 @@ class Transport:
                 method, url, params=query, content=content, headers=send_headers
             )
         except httpx.HTTPError as exc:
-            raise _transport_error(method, path, exc) from None
+            raise transport_error(method, path, exc) from None
         log.debug("%s %s -> HTTP %d (attempt %d)", method, path, response.status_code, attempt)
         if response.status_code >= 300:
             raise error_from_response(response)

@@ -27,7 +27,7 @@ from airflow_provider_cb.client.errors import (
 )
 from airflow_provider_cb.client.invoices import DUNNING_STATUSES, INVOICE_STATUSES
 from airflow_provider_cb.client.settings import ClientSettings
-from airflow_provider_cb.client.transport import retry_delay
+from airflow_provider_cb.client.transport import retry_delay, transport_error
 from airflow_provider_cb.client.validation import check_id
 
 WaitOutcome = Literal["reached", "waiting", "unreachable"]
@@ -229,10 +229,7 @@ async def _get(http: httpx.AsyncClient, url: str, path: str) -> dict[str, Any]:
     try:
         response = await http.get(url)
     except httpx.HTTPError as exc:
-        never_sent = isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout)
-        raise ChargebeeTransportError(
-            "GET", path, f"{type(exc).__name__}: {exc}"[:200], sent=not never_sent
-        ) from None
+        raise transport_error("GET", path, exc) from None
     if response.status_code >= 300:
         raise error_from_response(response)
     try:
