@@ -14,9 +14,10 @@ from collections import Counter
 from collections.abc import Callable, Iterable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-from airflow_provider_cb.client.outcomes import ActionRecord
+if TYPE_CHECKING:
+    from airflow_provider_cb.client.outcomes import ActionRecord
 
 log = logging.getLogger(__name__)
 
