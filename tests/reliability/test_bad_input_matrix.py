@@ -19,6 +19,7 @@ from typing import Any
 import pendulum
 import pytest
 from airflow.sdk import DAG
+from airflow.sdk.exceptions import AirflowFailException
 
 from airflow_provider_cb import operators
 from airflow_provider_cb.client.errors import ChargebeeValidationError
@@ -302,10 +303,14 @@ def test_bad_input_is_refused_naming_the_parameter_and_nothing_is_sent(
     connection = _connection(emulator, case.connection)
     monkeypatch.setenv("AIRFLOW_CONN_CHARGEBEE_DEFAULT", json.dumps(connection))
 
-    with pytest.raises(ValueError) as caught:
+    with pytest.raises((ValueError, AirflowFailException)) as caught:
         _run(case)
 
-    error = caught.value
+    # Operators fail the task without retries; the validation error is its cause.
+    error: BaseException = caught.value
+    if isinstance(error, AirflowFailException):
+        assert isinstance(error.__cause__, ChargebeeValidationError), error
+        error = error.__cause__
     message = str(error)
     if isinstance(error, ChargebeeValidationError):
         assert error.param == case.param
