@@ -84,7 +84,9 @@ def test_connection_test_through_the_rest_api(live: LiveAirflow) -> None:
     )
 
     assert good["status"] is True
-    assert re.fullmatch(r"Connected to (acme|127\.0\.0\.1) \(live site\)\.", good["message"])
+    assert re.fullmatch(
+        r"Connected through http://127\.0\.0\.1:\d+ \(site 'acme', live site\)\.", good["message"]
+    )
     assert refused["status"] is False
     assert "rejected the API key (401)" in refused["message"]
     assert not [key for key in SECRETS if key in json.dumps([good, refused])]
