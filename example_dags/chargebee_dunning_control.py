@@ -32,24 +32,14 @@ with DAG(
         "reason": Param("Collections review", type="string", maxLength=200),
     },
     render_template_as_native_obj=True,
+    # Every task stamps the reason on the invoice and e-mails no customer.
+    default_args={"comment": COMMENT, "skip_events": ["email"]},
     tags=["chargebee", "finance"],
 ) as dag:
-    StopDunningOperator(
-        task_id="stop_dunning",
-        invoice_ids="{{ params.stop }}",
-        comment=COMMENT,
-        skip_events=["email"],
-    )
+    StopDunningOperator(task_id="stop_dunning", invoice_ids="{{ params.stop }}")
     PauseDunningOperator(
         task_id="pause_dunning",
         invoice_ids="{{ params.pause }}",
         expected_payment_date="{{ dag_run.run_after + macros.timedelta(days=params.pause_days) }}",
-        comment=COMMENT,
-        skip_events=["email"],
     )
-    ResumeDunningOperator(
-        task_id="resume_dunning",
-        invoice_ids="{{ params.resume }}",
-        comment=COMMENT,
-        skip_events=["email"],
-    )
+    ResumeDunningOperator(task_id="resume_dunning", invoice_ids="{{ params.resume }}")

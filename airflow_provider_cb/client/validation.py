@@ -10,7 +10,6 @@ import datetime as dt
 import math
 import re
 from collections.abc import Callable
-from typing import Any
 
 import pendulum
 
@@ -208,9 +207,3 @@ def check_invoice_ids(param: str, value: object) -> list[str]:
             )
         seen.add(invoice_id)
     return ids
-
-
-def require(param: str, value: Any) -> Any:
-    if value is None:
-        raise ChargebeeValidationError(param, "is required")
-    return value

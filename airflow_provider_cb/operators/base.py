@@ -20,7 +20,6 @@ from airflow.sdk import BaseOperator
 from airflow.sdk.exceptions import AirflowException, AirflowFailException, AirflowSkipException
 
 from airflow_provider_cb.client.bulk import FAILURE_POLICIES
-from airflow_provider_cb.client.encoding import normalise_skip_events
 from airflow_provider_cb.client.errors import ChargebeeValidationError
 from airflow_provider_cb.client.idempotency import DEFAULT_IDENTITY_TEMPLATE, derive_key
 from airflow_provider_cb.client.invoices import InvoiceAction
@@ -158,7 +157,6 @@ class InvoiceActionOperator(BaseOperator):
         from airflow_provider_cb.hooks.chargebee import ChargebeeHook
 
         fields = self.body_fields()
-        normalise_skip_events(self.skip_events)
         identity = self.idempotency_key
         ids = _ids_from(self.invoice_ids) if self._bulk else [_single_id(self.invoice_id)]
         keys = {

@@ -381,8 +381,8 @@ class _Handler(BaseHTTPRequestHandler):
 
     do_POST = do_PUT = do_PATCH = do_DELETE = do_GET
 
-    def send(self, answer: Answer) -> bool:
-        """Status line, headers and body in one write; False if the client has gone."""
+    def send(self, answer: Answer) -> None:
+        """Status line, headers and body in one write; a client gone meanwhile closes it."""
         lines = [
             f"HTTP/1.1 {answer.status} {HTTPStatus(answer.status).phrase}",
             f"Content-Type: {answer.content_type}",
@@ -395,8 +395,6 @@ class _Handler(BaseHTTPRequestHandler):
             self.wfile.write(("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + answer.body)
         except OSError:
             self.close_connection = True
-            return False
-        return True
 
     def reset(self) -> None:
         """Abort the connection with RST, as a dropped load balancer connection looks."""

@@ -294,8 +294,3 @@ def test_check_invoice_ids_rejects(value: Any, param: str) -> None:
     error = raises_for(param, validation.check_invoice_ids, "invoice_ids", value)
     if param == "invoice_ids[2]":
         assert "more than once" in str(error)
-
-
-def test_require() -> None:
-    assert validation.require("x", 0) == 0
-    raises_for("x", validation.require, "x", None)
