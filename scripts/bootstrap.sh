@@ -21,7 +21,7 @@ if [ ! -f "$stamp" ]; then
   echo "Installing airflow-provider-chargebee and its test tools into $venv (about a minute) ..."
   log=$venv/install.log
   if ! { "$venv/bin/python" -m pip install --upgrade pip \
-         && "$venv/bin/python" -m pip install -e ".[test]" "${pins[@]}"; } >"$log" 2>&1; then
+         && "$venv/bin/python" -m pip install -e ".[dev]" "${pins[@]}"; } >"$log" 2>&1; then
     tail -n 30 "$log" >&2
     echo "installation failed; full log in $log" >&2
     exit 1

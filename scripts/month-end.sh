@@ -2,9 +2,17 @@
 # The main job: the example month-end DAG, run by `airflow dags test` against the
 # bundled Chargebee emulator, with an SQLite Airflow home made for it.
 #   scripts/month-end.sh [PENDING_INVOICES]   (default 1200)
+# VENV=/path/to/venv runs it with a provider installed there (the release check does,
+# with the built wheel) instead of the project's .venv.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-scripts/bootstrap.sh
+if [ -z "${VENV:-}" ]; then
+  scripts/bootstrap.sh
+  VENV=.venv
+else
+  # Never import the checkout's package instead of the one installed in $VENV.
+  export PYTHONSAFEPATH=1
+fi
 pending=${1:-1200}
 work=$(mktemp -d)
 export AIRFLOW_HOME="$work/airflow"
@@ -16,7 +24,7 @@ export AIRFLOW__LOGGING__LOGGING_LEVEL=WARNING
 run_date=$(date -u +%Y-%m-01)
 last_month=$(date -u -d "$run_date -1 month" +%Y-%m)
 
-.venv/bin/python -m airflow_provider_cb.testing --seed "pending=$pending" --seed payment_due=25 \
+"$VENV/bin/python" -m airflow_provider_cb.testing --seed "pending=$pending" --seed payment_due=25 \
   --date "${last_month}-15T12:00:00Z" --ready-file "$work/emulator-url" &
 emulator=$!
 trap 'kill "$emulator" 2>/dev/null; wait "$emulator" 2>/dev/null; rm -rf "$work"' EXIT
@@ -24,11 +32,11 @@ for _ in $(seq 100); do [ -s "$work/emulator-url" ] && break; sleep 0.1; done
 [ -s "$work/emulator-url" ] || { echo "the emulator did not start" >&2; exit 1; }
 export AIRFLOW_CONN_CHARGEBEE_DEFAULT="{\"conn_type\": \"chargebee\", \"host\": \"acme\", \"password\": \"test_key\", \"extra\": {\"base_url\": \"$(cat "$work/emulator-url")\"}}"
 
-.venv/bin/airflow db migrate >/dev/null
-.venv/bin/airflow pools set chargebee 4 "Chargebee site: concurrent bulk chunks" >/dev/null
+"$VENV/bin/airflow" db migrate >/dev/null
+"$VENV/bin/airflow" pools set chargebee 4 "Chargebee site: concurrent bulk chunks" >/dev/null
 echo "Running chargebee_month_end on $run_date: closing the pending invoices of $last_month ..."
-.venv/bin/airflow dags test chargebee_month_end "$run_date" 2>&1 \
+"$VENV/bin/airflow" dags test chargebee_month_end "$run_date" 2>&1 \
   | grep -E "month-end close:|ERROR|Traceback|failed" || true
-state=$(.venv/bin/airflow dags state chargebee_month_end "$run_date" 2>/dev/null | tail -n 1)
+state=$("$VENV/bin/airflow" dags state chargebee_month_end "$run_date" 2>/dev/null | tail -n 1)
 echo "DAG run state: ${state:-unknown}"
 [ "$state" = "success" ]

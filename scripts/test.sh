@@ -17,3 +17,5 @@ fi
 scripts/bootstrap.sh floor
 echo "Again on Airflow $(.venv-floor/bin/python -c 'import airflow; print(airflow.__version__)'), the oldest supported:"
 .venv-floor/bin/python -m pytest -m "not slow" tests/unit tests/integration tests/dags "$@"
+echo "The package as users install it:"
+scripts/release-check.sh
