@@ -2,16 +2,21 @@
 
 Workers share the client, so they share its connection pool and rate budget; a
 429 pauses them all. Ids are fed lazily with a bounded number in flight and only
-records that are not ``done`` are kept, so memory stays flat for 100,000 ids.
+records that need attention are kept (up to a cap, the rest go to the log), so
+memory stays flat for 100,000 ids.
+
+Whatever ends the run, every invoice it touched is in the summary: an unexpected
+error in a worker becomes that invoice's ``failed`` record, and when the task is
+stopped (timeout, SIGTERM) the requests still in flight are recorded as such
+before the exception goes on.
 """
 
 from __future__ import annotations
 
 import logging
-import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
@@ -23,23 +28,47 @@ log = logging.getLogger(__name__)
 
 FailurePolicy = Literal["fail_at_end", "fail_fast", "record"]
 FAILURE_POLICIES: tuple[FailurePolicy, ...] = ("fail_at_end", "fail_fast", "record")
+MAX_SUMMARY_RECORDS = 200
+"""Records kept in a summary (XCom stays small); the rest are logged."""
+
+
+def count_key(record: ActionRecord) -> str:
+    """The summary's bucket: a replayed action is counted apart from a fresh one."""
+    return "replayed" if record.outcome == "done" and record.replayed else record.outcome
 
 
 @dataclass
 class BulkSummary:
-    """Counts per outcome plus the records worth reading (everything not ``done``)."""
+    """Counts per outcome, totals per outcome and currency, and the records worth reading."""
 
     action: str
     total: int = 0
     counts: Counter[str] = field(default_factory=Counter)
     records: list[ActionRecord] = field(default_factory=list)
+    amounts: dict[str, Counter[str]] = field(default_factory=dict)
     elapsed_seconds: float = 0.0
     retries: int = 0
     stopped_early: bool = False
+    interrupted_by: str | None = None
+    records_logged: int = 0
 
     @property
     def processed(self) -> int:
         return sum(self.counts.values())
+
+    def add(self, record: ActionRecord) -> None:
+        """Count one invoice's record; keep it when it needs attention."""
+        key = count_key(record)
+        self.counts[key] += 1
+        if record.currency_code is not None and record.total is not None:
+            self.amounts.setdefault(key, Counter())[record.currency_code] += record.total
+        if key == "done":
+            return
+        if len(self.records) < MAX_SUMMARY_RECORDS:
+            self.records.append(record)
+        else:
+            self.records_logged += 1
+            log.warning("%s %s: %s", self.action, record.invoice_id, record.as_dict())
 
     def as_dict(self) -> dict[str, Any]:
         rate = self.processed / self.elapsed_seconds * 60 if self.elapsed_seconds else 0.0
@@ -48,11 +77,17 @@ class BulkSummary:
             "total": self.total,
             "processed": self.processed,
             "counts": dict(sorted(self.counts.items())),
+            "totals": {
+                key: dict(sorted(per_currency.items()))
+                for key, per_currency in sorted(self.amounts.items())
+            },
             "elapsed_seconds": round(self.elapsed_seconds, 3),
             "invoices_per_minute": round(rate, 1),
             "retries": self.retries,
             "stopped_early": self.stopped_early,
+            "interrupted_by": self.interrupted_by,
             "records": [record.as_dict() for record in self.records],
+            "records_only_in_log": self.records_logged,
         }
 
 
@@ -98,51 +133,111 @@ def run_bulk(
     fail_fast: bool = False,
     retries: Callable[[], int] = lambda: 0,
     progress_interval: float = 5.0,
+    summary: BulkSummary | None = None,
+    keys: Mapping[str, str] | None = None,
 ) -> BulkSummary:
-    """Apply ``act`` to every id; ``fail_fast`` stops feeding new ids after a failure."""
-    summary = BulkSummary(action=action, total=total)
-    progress = ProgressLog(action, total, progress_interval)
-    lock = threading.Lock()
+    """Apply ``act`` to every id; ``fail_fast`` stops feeding new ids after a failure.
+
+    Pass ``summary`` to keep it when the run is interrupted: it then holds every
+    invoice touched so far, those in flight included, when the exception goes on.
+    ``keys`` (invoice id -> idempotency key) go into the records made here.
+    """
+    summary = summary if summary is not None else BulkSummary(action=action, total=total)
+    keys = keys or {}
+    progress = ProgressLog(summary.action, summary.total, progress_interval)
     retries_before = retries()
-    in_flight: set[Future[ActionRecord]] = set()
+    in_flight: dict[Future[ActionRecord], str] = {}
     stop = False
+
+    def record_of(future: Future[ActionRecord]) -> ActionRecord:
+        invoice_id = in_flight.pop(future)
+        try:
+            return future.result()
+        except Exception as error:
+            log.exception("%s %s: unexpected error", action, invoice_id)
+            return unexpected_record(action, invoice_id, keys.get(invoice_id), error)
 
     def collect(done: Iterable[Future[ActionRecord]]) -> None:
         nonlocal stop
         for future in done:
-            record = future.result()
-            with lock:
-                summary.counts[record.outcome] += 1
-                if record.outcome != "done":
-                    summary.records.append(record)
-                if fail_fast and is_failure(record):
-                    stop = True
+            record = record_of(future)
+            summary.add(record)
+            if fail_fast and is_failure(record):
+                stop = True
         summary.retries = retries() - retries_before
         progress.maybe_log(summary)
 
-    with ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="chargebee") as pool:
+    pool = ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="chargebee")
+    try:
         for invoice_id in invoice_ids:
             if stop:
                 summary.stopped_early = True
                 break
             if len(in_flight) >= max_workers * 2:
-                done, in_flight = _wait_some(in_flight)
-                collect(done)
+                collect(_wait_some(set(in_flight)))
                 if stop:
                     summary.stopped_early = True
                     break
-            in_flight.add(pool.submit(act, invoice_id))
+            in_flight[pool.submit(act, invoice_id)] = invoice_id
         while in_flight:
-            done, in_flight = _wait_some(in_flight)
-            collect(done)
-    summary.elapsed_seconds = time.monotonic() - progress.started
-    summary.retries = retries() - retries_before
-    progress.maybe_log(summary, force=True)
+            collect(_wait_some(set(in_flight)))
+    except BaseException as interruption:
+        # Timeout or SIGTERM: record what finished and what may still be acting, now.
+        summary.interrupted_by = type(interruption).__name__
+        summary.stopped_early = True
+        collect([future for future in list(in_flight) if future.done()])
+        for future, invoice_id in list(in_flight.items()):
+            future.cancel()
+            summary.add(interrupted_record(action, invoice_id, keys.get(invoice_id), interruption))
+        in_flight.clear()
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    finally:
+        summary.elapsed_seconds = time.monotonic() - progress.started
+        summary.retries = retries() - retries_before
+        progress.maybe_log(summary, force=True)
+    pool.shutdown(wait=True)
     return summary
 
 
-def _wait_some(
-    futures: set[Future[ActionRecord]],
-) -> tuple[set[Future[ActionRecord]], set[Future[ActionRecord]]]:
-    done, pending = wait(futures, return_when=FIRST_COMPLETED)
-    return set(done), set(pending)
+_RERUN_IS_SAFE = (
+    "the action may have been applied. A re-run is safe: it sends the same idempotency key, "
+    "then reads the invoice's state"
+)
+
+
+def unexpected_record(
+    action: str, invoice_id: str, key: str | None, error: Exception
+) -> ActionRecord:
+    """An invoice whose worker raised: recorded as failed, never dropped."""
+    return _unsettled(
+        action, invoice_id, key, "unexpected_error", f"unexpected {type(error).__name__}"
+    )
+
+
+def interrupted_record(
+    action: str, invoice_id: str, key: str | None, why: BaseException
+) -> ActionRecord:
+    """An invoice whose request was in flight when the task was stopped."""
+    return _unsettled(
+        action, invoice_id, key, "interrupted", f"the task was stopped ({type(why).__name__})"
+    )
+
+
+def _unsettled(action: str, invoice_id: str, key: str | None, code: str, what: str) -> ActionRecord:
+    from airflow_provider_cb.client.outcomes import ActionRecord
+
+    return ActionRecord(
+        invoice_id=invoice_id,
+        action=action,
+        outcome="failed",
+        idempotency_key=key,
+        retryable=True,
+        api_error_code=code,
+        message=f"{what} while acting; {_RERUN_IS_SAFE}",
+    )
+
+
+def _wait_some(futures: set[Future[ActionRecord]]) -> set[Future[ActionRecord]]:
+    done, _ = wait(futures, return_when=FIRST_COMPLETED)
+    return set(done)

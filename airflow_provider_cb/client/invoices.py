@@ -47,11 +47,18 @@ COMMENT = text_field("comment", 300, "Note recorded on the invoice's history (ma
 
 @dataclass(frozen=True)
 class InvoiceState:
-    """A condition on an invoice: its status, and optionally auto collection and dunning pause."""
+    """A condition on an invoice: its status, and optionally auto collection, dunning and write-off.
+
+    As ``done_when`` it is the evidence that the action's own effect is on the
+    invoice, not merely a status it could have reached another way: a ``paid``
+    invoice counts as written off only with a ``write_off_amount``.
+    """
 
     statuses: frozenset[str]
     auto_collection_on: bool | None = None
     dunning_paused: bool | None = None
+    dunning_statuses: frozenset[str] | None = None
+    written_off: bool | None = None
 
     def matches(self, invoice: Mapping[str, Any]) -> bool:
         if invoice.get("status") not in self.statuses:
@@ -61,15 +68,31 @@ class InvoiceState:
             and (invoice.get("auto_collection") == "on") != self.auto_collection_on
         ):
             return False
+        if self.dunning_statuses is not None and (
+            invoice.get("dunning_status") not in self.dunning_statuses
+        ):
+            return False
+        if self.written_off is not None and is_written_off(invoice) != self.written_off:
+            return False
         return self.dunning_paused is None or is_dunning_paused(invoice) == self.dunning_paused
 
     def describe(self) -> str:
         text = "status " + " or ".join(sorted(self.statuses))
         if self.auto_collection_on is not None:
             text += ", auto collection " + ("on" if self.auto_collection_on else "off")
+        if self.dunning_statuses is not None:
+            text += ", dunning " + " or ".join(sorted(self.dunning_statuses))
+        if self.written_off is not None:
+            text += ", " + ("written off" if self.written_off else "not written off")
         if self.dunning_paused is not None:
             text += ", dunning " + ("paused" if self.dunning_paused else "not paused")
         return text
+
+
+def is_written_off(invoice: Mapping[str, Any]) -> bool:
+    """A write-off leaves its amount on the invoice; a customer's payment leaves none."""
+    amount = invoice.get("write_off_amount")
+    return isinstance(amount, int | float) and amount > 0
 
 
 def is_dunning_paused(invoice: Mapping[str, Any]) -> bool:
@@ -88,7 +111,32 @@ def describe_invoice_state(invoice: Mapping[str, Any]) -> str:
         parts.append("dunning paused")
     if invoice.get("auto_collection"):
         parts.append(f"auto collection {invoice['auto_collection']}")
+    if is_written_off(invoice):
+        parts.append(f"written off {invoice['write_off_amount']}")
     return ", ".join(parts)
+
+
+def ineligibility_reason(action: InvoiceAction, invoice: Mapping[str, Any]) -> str:
+    """Why the action cannot act on this invoice, in the words an accountant reads."""
+    status = invoice.get("status")
+    if status == "voided":
+        return "voided"
+    if status == "paid":
+        return "written off" if is_written_off(invoice) else "paid by the customer"
+    if status == "pending" and "pending" not in action.acts_on.statuses:
+        return "not closed yet (pending)"
+    if status not in action.acts_on.statuses:
+        if status == "not_paid" and invoice.get("dunning_status") == "exhausted":
+            return "dunning exhausted (not_paid)"
+        return f"status {status}"
+    wanted = action.acts_on
+    if wanted.auto_collection_on is not None and (
+        (invoice.get("auto_collection") == "on") != wanted.auto_collection_on
+    ):
+        return f"auto collection {invoice.get('auto_collection', 'off')}"
+    if wanted.dunning_paused is not None and is_dunning_paused(invoice) != wanted.dunning_paused:
+        return "dunning paused" if is_dunning_paused(invoice) else "dunning not paused"
+    return describe_invoice_state(invoice)
 
 
 @dataclass(frozen=True)
@@ -103,10 +151,21 @@ class InvoiceAction:
     done_when: InvoiceState
     leads_to: str
     summary: str
+    effect_fields: tuple[str, ...] = ()
+    """Body fields the invoice must carry as sent for the effect to be this request's."""
 
     @property
     def field_names(self) -> tuple[str, ...]:
         return tuple(f.name for f in self.fields)
+
+    def differing_effect(
+        self, invoice: Mapping[str, Any], body: Mapping[str, Any]
+    ) -> tuple[str, Any, Any] | None:
+        """The first effect field whose value on the invoice differs from the request's."""
+        for name in self.effect_fields:
+            if name in body and invoice.get(name) != body[name]:
+                return name, invoice.get(name), body[name]
+        return None
 
     def path(self, invoice_id: str) -> str:
         safe_id = quote(validation.check_id("invoice_id", invoice_id), safe="")
@@ -176,7 +235,7 @@ WRITE_OFF = InvoiceAction(
     api_version="v2",
     fields=(COMMENT,),
     acts_on=InvoiceState(frozenset({"payment_due", "not_paid", "posted"})),
-    done_when=InvoiceState(frozenset({"paid"})),
+    done_when=InvoiceState(frozenset({"paid"}), written_off=True),
     leads_to="paid",
     summary="Mark an unpaid invoice paid with a write-off credit note.",
 )
@@ -187,7 +246,7 @@ STOP_DUNNING = InvoiceAction(
     api_version="v2",
     fields=(COMMENT,),
     acts_on=InvoiceState(frozenset({"payment_due"}), auto_collection_on=True),
-    done_when=InvoiceState(frozenset({"not_paid"})),
+    done_when=InvoiceState(frozenset({"not_paid"}), dunning_statuses=frozenset({"stopped"})),
     leads_to="not_paid",
     summary="Stop dunning; the invoice becomes not_paid.",
 )
@@ -209,6 +268,7 @@ PAUSE_DUNNING = InvoiceAction(
     done_when=InvoiceState(frozenset({"payment_due"}), dunning_paused=True),
     leads_to="payment_due",
     summary="Pause dunning until the expected payment date.",
+    effect_fields=("expected_payment_date",),
 )
 
 RESUME_DUNNING = InvoiceAction(

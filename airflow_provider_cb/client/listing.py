@@ -44,6 +44,11 @@ def _check_value(name: str, value: object) -> str:
     return check_id(param, value)
 
 
+def _compact_json(items: list[Any]) -> str:
+    """List filter values as the official SDKs send them: ``["a","b"]``, no spaces."""
+    return json.dumps(items, separators=(",", ":"))
+
+
 def _encode_one(name: str, operator: str, value: object) -> str:
     param = f"{name}[{operator}]"
     if operator not in FILTERS[name]:
@@ -57,14 +62,14 @@ def _encode_one(name: str, operator: str, value: object) -> str:
             start, end = (check_timestamp(param, item) for item in value)
             if start > end:
                 raise ChargebeeValidationError(param, "start is after end")
-            return json.dumps([start, end])
+            return _compact_json([start, end])
         return str(check_timestamp(param, value))
     if operator in ("in", "not_in"):
         if isinstance(value, str) or not isinstance(value, list | tuple | set | frozenset):
             raise ChargebeeValidationError(param, "must be a list")
         if not value:
             raise ChargebeeValidationError(param, "must not be empty")
-        return json.dumps([_check_value(name, item) for item in value])
+        return _compact_json([_check_value(name, item) for item in value])
     return _check_value(name, value)
 
 

@@ -27,11 +27,13 @@ import httpx
 from airflow_provider_cb import __version__
 from airflow_provider_cb.client.encoding import RequestOrigin, encode_form
 from airflow_provider_cb.client.errors import (
+    NOT_PROCESSED_CODES,
     ChargebeeAPIError,
     ChargebeeError,
     ChargebeeTransportError,
     ChargebeeValidationError,
     RateLimitError,
+    RequestInProgressError,
     ServerError,
     error_from_response,
 )
@@ -49,6 +51,8 @@ MAX_RETRY_AFTER_SECONDS = 120.0
 BACKOFF_BASE_SECONDS = 0.5
 BACKOFF_CAP_SECONDS = 30.0
 POOL_SIZE = 32
+IN_PROGRESS_WAIT_SECONDS = 300.0
+"""How long a POST answered "still in progress" is retried with its key before giving up."""
 
 
 @dataclass(frozen=True)
@@ -84,7 +88,9 @@ def should_retry(method: str, error: ChargebeeError, *, has_idempotency_key: boo
         return False
     if isinstance(error, RateLimitError):
         return True
-    if isinstance(error, ServerError) and error.http_status == 503:
+    if isinstance(error, ServerError) and (
+        error.http_status == 503 or error.api_error_code in NOT_PROCESSED_CODES
+    ):
         return True
     if isinstance(error, ChargebeeTransportError) and not error.sent:
         return True
@@ -113,6 +119,14 @@ def _verifying_ssl_context() -> ssl.SSLContext:
     again. The context is only read once built, so sharing it between clients is safe.
     """
     return httpx.create_ssl_context(verify=True)
+
+
+def _gave_up_waiting(error: RequestInProgressError, attempts: int) -> str:
+    return (
+        f"{error.method} {error.path}: Chargebee was still processing the first request with "
+        f"this idempotency key after {attempts} attempts; the action may have been applied. "
+        "A re-run is safe: it sends the same key, then reads the invoice's state"
+    )
 
 
 def transport_error(method: str, path: str, exc: httpx.HTTPError) -> ChargebeeTransportError:
@@ -156,6 +170,7 @@ class Transport:
         )
         self._stats_lock = threading.Lock()
         self.retries = 0
+        self.in_progress_wait = IN_PROGRESS_WAIT_SECONDS
 
     def __repr__(self) -> str:
         return f"Transport(host={self.settings.host!r})"
@@ -191,16 +206,28 @@ class Transport:
         form: Sequence[tuple[str, str]] = encode_form(body or {})
         url = self._servers[api_version] + path
         attempt = 0
+        in_progress_until: float | None = None
         while True:
             attempt += 1
             try:
                 return self._send_once(method, url, path, query, form, headers, key, attempt)
             except ChargebeeError as error:
                 error.attempts = attempt
-                retry = attempt <= self.settings.max_retries and should_retry(
+                if isinstance(error, RequestInProgressError):
+                    # Waiting out the first request is bounded by time, not by max_retries.
+                    now = time.monotonic()
+                    if in_progress_until is None:
+                        in_progress_until = now + self.in_progress_wait
+                    budget_left = now < in_progress_until
+                else:
+                    budget_left = attempt <= self.settings.max_retries
+                retry = budget_left and should_retry(
                     method, error, has_idempotency_key=key is not None
                 )
                 if not retry:
+                    if isinstance(error, RequestInProgressError):
+                        error.message = _gave_up_waiting(error, attempt)
+                        error.args = (error.message,)
                     raise
                 delay = retry_delay(attempt, error)
                 with self._stats_lock:

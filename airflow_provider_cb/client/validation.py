@@ -27,7 +27,7 @@ def _describe(value: object) -> str:
     return text if len(text) <= 60 else text[:57] + "..."
 
 
-def check_id(param: str, value: object) -> str:
+def check_id(param: str, value: object, max_length: int = ID_MAX_LENGTH) -> str:
     """Return a safe Chargebee id, or raise naming ``param``."""
     if not isinstance(value, str):
         raise ChargebeeValidationError(
@@ -35,9 +35,9 @@ def check_id(param: str, value: object) -> str:
         )
     if not value.strip():
         raise ChargebeeValidationError(param, "must not be empty or whitespace")
-    if len(value) > ID_MAX_LENGTH:
+    if len(value) > max_length:
         raise ChargebeeValidationError(
-            param, f"is {len(value)} characters long; Chargebee ids have at most {ID_MAX_LENGTH}"
+            param, f"is {len(value)} characters long; Chargebee ids have at most {max_length}"
         )
     if not _ID_PATTERN.fullmatch(value):
         raise ChargebeeValidationError(
@@ -158,9 +158,10 @@ NOTE_ENTITY_TYPES = frozenset(
         "plan_item_price",
         "addon_item_price",
         "charge_item_price",
-        "tax",
     }
 )
+"""The close endpoint's ``notes_to_remove[entity_type]`` values, as the official SDKs list them."""
+NOTE_ENTITY_ID_MAX_LENGTH = 100
 
 
 def check_notes_to_remove(param: str, value: object) -> list[dict[str, str]]:
@@ -184,7 +185,7 @@ def check_notes_to_remove(param: str, value: object) -> list[dict[str, str]]:
                 f"{where}.entity_type",
                 f"{_describe(entity_type)} is not one of {sorted(NOTE_ENTITY_TYPES)}",
             )
-        entity_id = check_id(f"{where}.entity_id", item["entity_id"])
+        entity_id = check_id(f"{where}.entity_id", item["entity_id"], NOTE_ENTITY_ID_MAX_LENGTH)
         if (entity_type, entity_id) in seen:
             raise ChargebeeValidationError(where, f"duplicates note {entity_type}/{entity_id}")
         seen.add((entity_type, entity_id))

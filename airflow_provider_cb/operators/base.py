@@ -37,7 +37,13 @@ log = logging.getLogger(__name__)
 
 IF_ALREADY_DONE = ("succeed", "skip", "fail")
 IF_NOT_ELIGIBLE = ("fail", "skip", "succeed")
-COMMON_TEMPLATE_FIELDS = ("invoice_id", "invoice_ids", "idempotency_key", "skip_events")
+COMMON_TEMPLATE_FIELDS = (
+    "invoice_id",
+    "invoice_ids",
+    "idempotency_key",
+    "skip_events",
+    "is_dry_run",
+)
 RESULT_XCOM_KEY = "chargebee_result"
 
 
@@ -49,6 +55,17 @@ def _choice(param: str, value: str, choices: Sequence[str]) -> str:
     if value not in choices:
         raise ValueError(f"{param}: {value!r} is not one of {', '.join(choices)}")
     return value
+
+
+def dry_run_flag(value: Any) -> bool:
+    """``dry_run`` as given or as a template rendered it: a real switch, never "truthy text"."""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.strip().lower() in ("true", "false"):
+        return value.strip().lower() == "true"
+    raise ChargebeeValidationError(
+        "dry_run", f"{value!r:.60} is not a boolean; use True/False or 'true'/'false'"
+    )
 
 
 def _ids_from(value: Any) -> list[str]:
@@ -84,7 +101,8 @@ class InvoiceActionOperator(BaseOperator):
     :param invoice_ids: many invoices at once (a list, XComArg or template); exclusive
         with ``invoice_id``. Returns a summary instead of a single record.
     :param chargebee_conn_id: the Chargebee connection.
-    :param dry_run: read the invoices and report what would happen; send no POST.
+    :param dry_run: read the invoices and report what would happen; send no POST
+        (templated: a bool, or text ``true``/``false``, e.g. from a param).
     :param if_already_done: ``succeed`` (default), ``skip`` or ``fail``.
     :param if_not_eligible: ``fail`` (default), ``skip`` or ``succeed`` (record it).
     :param failure_policy: bulk only: ``fail_at_end`` (default), ``fail_fast`` or ``record``.
@@ -140,6 +158,7 @@ class InvoiceActionOperator(BaseOperator):
         self.include_invoice = include_invoice
         self.max_workers = max_workers
         self.requests_per_minute = requests_per_minute
+        self._bulk_running = False
 
     def body_fields(self) -> dict[str, Any]:
         """The endpoint's body fields, checked; raises before anything is sent."""
@@ -153,10 +172,23 @@ class InvoiceActionOperator(BaseOperator):
             # Bad input or a bad connection: no retry can fix it, and nothing was sent.
             raise AirflowFailException(f"{self.task_id}: {error}") from error
 
+    def on_kill(self) -> None:
+        """SIGTERM during a bulk run: stop it where it is, so its summary is saved first.
+
+        Airflow calls this from the SIGTERM handler and lets ``execute`` run on; the
+        exception raised here unwinds the bulk run, which records every invoice in
+        flight, and ``_run_bulk`` pushes the summary before the task ends.
+        """
+        if self._bulk_running:
+            from airflow.sdk.exceptions import AirflowTaskTerminated
+
+            raise AirflowTaskTerminated(f"{self.task_id}: terminated during a bulk run")
+
     def _execute(self, context: Context) -> dict[str, Any]:
         from airflow_provider_cb.hooks.chargebee import ChargebeeHook
 
         fields = self.body_fields()
+        self.is_dry_run = dry_run_flag(self.is_dry_run)
         identity = self.idempotency_key
         ids = _ids_from(self.invoice_ids) if self._bulk else [_single_id(self.invoice_id)]
         keys = {
@@ -169,6 +201,11 @@ class InvoiceActionOperator(BaseOperator):
         )
         try:
             client = hook.get_conn()
+            if self.execution_timeout is not None:
+                # Waiting out an in-flight duplicate never outlasts the task.
+                client.transport.in_progress_wait = min(
+                    client.transport.in_progress_wait, self.execution_timeout.total_seconds()
+                )
             if not self._bulk:
                 record = self._act(client, ids[0], fields, keys[ids[0]])
                 return self._finish_single(context, record)
@@ -183,7 +220,11 @@ class InvoiceActionOperator(BaseOperator):
 
         if self.is_dry_run:
             return preview_action(
-                client, self.action, invoice_id, include_invoice=self.include_invoice
+                client,
+                self.action,
+                invoice_id,
+                include_invoice=self.include_invoice,
+                fields=fields,
             )
         return perform_action(
             client,
@@ -230,39 +271,63 @@ class InvoiceActionOperator(BaseOperator):
         fields: dict[str, Any],
         keys: dict[str, str],
     ) -> dict[str, Any]:
-        from airflow_provider_cb.client.bulk import run_bulk
+        from airflow_provider_cb.client.bulk import BulkSummary, run_bulk
 
-        summary = run_bulk(
-            ids,
-            lambda invoice_id: self._act(client, invoice_id, fields, keys[invoice_id]),
-            action=self.action.name,
-            total=len(ids),
-            max_workers=self.max_workers,
-            is_failure=self._is_failure,
-            fail_fast=self.failure_policy == "fail_fast",
-            retries=lambda: client.transport.retries,
-        )
+        summary = BulkSummary(action=self.action.name, total=len(ids))
+        self._bulk_running = True
+        try:
+            run_bulk(
+                ids,
+                lambda invoice_id: self._act(client, invoice_id, fields, keys[invoice_id]),
+                action=self.action.name,
+                total=len(ids),
+                max_workers=self.max_workers,
+                is_failure=self._is_failure,
+                fail_fast=self.failure_policy == "fail_fast",
+                retries=lambda: client.transport.retries,
+                summary=summary,
+                keys=keys,
+            )
+        except BaseException:
+            result = self._summary_result(summary)
+            log.error("%s interrupted; summary so far: %s", self.action.name, json.dumps(result))
+            self._push_result(context, result)
+            raise
+        finally:
+            self._bulk_running = False
         return self._finish_bulk(context, summary)
 
-    def _finish_bulk(self, context: Context, summary: BulkSummary) -> dict[str, Any]:
+    def _summary_result(self, summary: BulkSummary) -> dict[str, Any]:
         result = summary.as_dict()
         result["dry_run"] = self.is_dry_run
+        return result
+
+    def _finish_bulk(self, context: Context, summary: BulkSummary) -> dict[str, Any]:
+        result = self._summary_result(summary)
         failures = [record for record in summary.records if self._is_failure(record)]
+        failure_count = sum(
+            count
+            for outcome, count in summary.counts.items()
+            if outcome == "failed"
+            or (outcome == "not_eligible" and self.if_not_eligible == "fail")
+            or (outcome == "already_done" and self.if_already_done == "fail")
+        )
         log.info(
             "%s: %s in %.1fs",
             self.action.name,
             json.dumps(result["counts"]),
             summary.elapsed_seconds,
         )
-        if (failures or summary.stopped_early) and self.failure_policy != "record":
+        if (failure_count or summary.stopped_early) and self.failure_policy != "record":
             self._push_result(context, result)
             listed = "; ".join(
-                f"{record.invoice_id} {record.outcome} ({record.api_error_code or record.message})"
+                f"{record.invoice_id} {record.outcome} "
+                f"({record.reason or record.api_error_code or record.message})"
                 for record in failures[:20]
             )
-            more = f" and {len(failures) - 20} more" if len(failures) > 20 else ""
+            more = f" and {failure_count - 20} more" if failure_count > 20 else ""
             message = (
-                f"{len(failures)} of {summary.total} invoices failed: {listed}{more}. "
+                f"{failure_count} of {summary.total} invoices failed: {listed}{more}. "
                 "A retry acts only on what is not done yet."
             )
             if any(record.retryable for record in failures):

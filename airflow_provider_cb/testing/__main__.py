@@ -22,6 +22,7 @@ from airflow_provider_cb.client.errors import ChargebeeValidationError
 from airflow_provider_cb.client.invoices import INVOICE_STATUSES
 from airflow_provider_cb.client.validation import check_timestamp
 from airflow_provider_cb.testing.emulator import ChargebeeEmulator, check_loopback
+from airflow_provider_cb.testing.wire import Dialect
 
 
 def _seed_spec(text: str) -> tuple[str, int]:
@@ -73,6 +74,32 @@ def _parser() -> argparse.ArgumentParser:
         help="date of the seeded invoices, e.g. 2026-10-15T00:00:00Z (default: now)",
     )
     parser.add_argument("--requests-per-minute", type=int, default=None)
+    dialect = parser.add_argument_group("error dialect (what Chargebee's documents leave open)")
+    dialect.add_argument(
+        "--conflict-status",
+        type=int,
+        choices=(400, 409),
+        default=409,
+        help="HTTP status of invalid_state_for_request (default 409, as the specification says)",
+    )
+    dialect.add_argument(
+        "--legacy-errors",
+        action="store_true",
+        help="error bodies with only error_msg, error_code and error_param",
+    )
+    dialect.add_argument(
+        "--retry-after",
+        choices=("seconds", "http_date"),
+        default="seconds",
+        help="how Retry-After is written",
+    )
+    dialect.add_argument(
+        "--processing-seconds",
+        type=float,
+        default=0.0,
+        help="keep each idempotent POST in progress this long (a same-key repeat is "
+        "answered 'still in progress')",
+    )
     parser.add_argument("--ready-file", type=Path, help="write the base URL here once listening")
     return parser
 
@@ -99,7 +126,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         requests_per_minute=args.requests_per_minute,
         host=args.host,
         port=args.port,
+        dialect=Dialect(
+            conflict_status=args.conflict_status,
+            legacy_errors=args.legacy_errors,
+            retry_after=args.retry_after,
+        ),
     )
+    emulator.processing_seconds = args.processing_seconds
     number = 1
     for status, count in args.seed:
         emulator.seed(count, status=status, start=number, date=args.date)

@@ -11,6 +11,7 @@ import binascii
 import hmac
 import re
 import threading
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -29,6 +30,7 @@ from airflow_provider_cb.testing.wire import (
     decode_form,
     decode_timestamp,
     form_fingerprint,
+    in_progress,
     is_timestamp_field,
     not_found,
     rate_limited,
@@ -70,6 +72,9 @@ class Site:
         self._idempotency = IdempotencyStore(clock)
         self._counter_lock = threading.Lock()
         self._rate_limited = 0
+        self._in_progress: set[str] = set()
+        self.processing_seconds = 0.0
+        """How long an idempotent POST stays "in progress" before it is handled."""
 
     @property
     def rate_limited_count(self) -> int:
@@ -123,27 +128,38 @@ class Site:
                 IDEMPOTENCY_HEADER, f"must be 1 to {KEY_MAX_LENGTH} characters, got {len(key)}"
             )
         fingerprint = (request.method, request.path, form_fingerprint(_text(request.body)))
-        with self._idempotency.lock_for(key):
+        with self._counter_lock:
             stored = self._idempotency.get(key)
-            if stored is not None:
-                if stored.fingerprint != fingerprint:
-                    raise ApiError(
-                        422,
-                        "unable_to_process_request",
-                        "The idempotency key was already used with a different request",
-                    )
-                previous = stored.answer
-                return Answer(
-                    previous.status,
-                    previous.body,
-                    previous.content_type,
-                    (*previous.headers, REPLAYED_HEADER),
-                    replayed=True,
+            if stored is None:
+                if key in self._in_progress:
+                    # Chargebee does not queue a same-key repeat: it says to retry later.
+                    raise in_progress()
+                self._in_progress.add(key)
+        if stored is not None:
+            if stored.fingerprint != fingerprint:
+                raise ApiError(
+                    422,
+                    "unable_to_process_request",
+                    "The idempotency key was already used with a different request",
                 )
+            previous = stored.answer
+            return Answer(
+                previous.status,
+                previous.body,
+                previous.content_type,
+                (*previous.headers, REPLAYED_HEADER),
+                replayed=True,
+            )
+        try:
+            if self.processing_seconds:
+                time.sleep(self.processing_seconds)
             answer = self._route(request)
             if answer.status < 500 and answer.status != 429:
                 self._idempotency.put(key, fingerprint, answer)
             return answer
+        finally:
+            with self._counter_lock:
+                self._in_progress.discard(key)
 
     def _route(self, request: Request) -> Answer:
         try:

@@ -9,6 +9,7 @@ loopback address only: it accepts any client that knows the test key.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import ipaddress
 import json
 import socket
@@ -30,7 +31,7 @@ from airflow_provider_cb.testing.faults import Faults
 from airflow_provider_cb.testing.ratelimit import FixedWindowLimiter
 from airflow_provider_cb.testing.records import AppliedAction, RecordLog, RequestRecord
 from airflow_provider_cb.testing.store import DEFAULT_AMOUNT, InvoiceStore
-from airflow_provider_cb.testing.wire import Answer, ApiError
+from airflow_provider_cb.testing.wire import DEFAULT_DIALECT, Answer, ApiError, Dialect
 
 _RESET = struct.pack("ii", 1, 0)
 """SO_LINGER on with a zero timeout: close() sends RST instead of FIN."""
@@ -66,8 +67,11 @@ class ChargebeeEmulator:
         requests_per_minute: int | None = None,
         host: str = "127.0.0.1",
         port: int = 0,
+        dialect: Dialect = DEFAULT_DIALECT,
     ) -> None:
         check_loopback(host)
+        self.dialect = dialect
+        """How errors are worded: conflict status 400 or 409, legacy bodies, Retry-After dates."""
         self.api_key = api_key
         self.site = site
         self.host = host
@@ -252,6 +256,18 @@ class ChargebeeEmulator:
         self._limiter.limit = value
 
     @property
+    def processing_seconds(self) -> float:
+        """How long each idempotent POST stays in progress; a same-key repeat meanwhile
+        is answered "The previous request is still in progress" (a state conflict)."""
+        return self._site.processing_seconds
+
+    @processing_seconds.setter
+    def processing_seconds(self, value: float) -> None:
+        if value < 0:
+            raise ValueError("processing_seconds must not be negative")
+        self._site.processing_seconds = value
+
+    @property
     def rate_limited_count(self) -> int:
         """How many requests the rate limit refused (injected 429s count in ``faults``)."""
         return self._site.rate_limited_count
@@ -268,7 +284,17 @@ class ChargebeeEmulator:
         if fault == "slow_response":
             time.sleep(self.faults.slow_seconds)
         if fault != "reset_before":
-            answer = fault_kinds.canned_answer(fault) or self._answer(request, retry_after)
+            if fault == "answer_unchanged" and request.method == "POST":
+                # Not handled at all: the invoice as it is, as if the action had succeeded.
+                unchanged = dataclasses.replace(
+                    request, method="GET", path=request.path.rsplit("/", 1)[0], body=b""
+                )
+                answer = self._answer(unchanged, retry_after)
+            else:
+                answer = fault_kinds.canned_answer(fault) or self._answer(request, retry_after)
+            if fault in fault_kinds.ANSWER_FAULT_KINDS and fault != "answer_unchanged":
+                answer = fault_kinds.misled(fault, answer)
+            answer = self.dialect.apply(answer)
             if fault == "malformed_json":
                 answer = fault_kinds.truncated(answer)
         delivered = None if fault in ("reset_before", "lose_response") else answer

@@ -16,18 +16,27 @@ request, ``None`` meaning normal) or at random by rate. What each fault does:
 ``slow_response``              waits ``slow_seconds`` first, then handles the request normally
 ``malformed_json``             the request is handled, then answered 200 with the JSON cut short
 
+Misleading answers, for testing that a client trusts only evidence (not part of a
+random mix unless named; a retry with the same key is answered normally):
+
+``answer_empty``               the request is handled, then answered 200 ``{}``
+``answer_invoice_text``        the request is handled, then answered 200 ``{"invoice": "ok"}``
+``answer_other_invoice``       the request is handled, then answered with another invoice's id
+``answer_unchanged``           the request is *not* handled; 200 with the invoice as it is
+
 Answers made up by a fault are never stored under an idempotency key; faulted
 requests still count against the rate limit.
 """
 
 from __future__ import annotations
 
+import json
 import random
 import threading
 from collections import Counter, deque
 from collections.abc import Collection, Iterable, Mapping
 
-from airflow_provider_cb.testing.wire import Answer, ApiError, rate_limited
+from airflow_provider_cb.testing.wire import Answer, ApiError, json_answer, rate_limited
 
 FAULT_KINDS = (
     "rate_limit",
@@ -41,6 +50,13 @@ FAULT_KINDS = (
     "lose_response",
     "slow_response",
     "malformed_json",
+)
+
+ANSWER_FAULT_KINDS = (
+    "answer_empty",
+    "answer_invoice_text",
+    "answer_other_invoice",
+    "answer_unchanged",
 )
 
 _HTML = "text/html; charset=utf-8"
@@ -84,6 +100,20 @@ _CANNED: Mapping[str, Answer] = {
 def canned_answer(kind: str | None) -> Answer | None:
     """The answer that replaces handling for this fault, if it is that kind of fault."""
     return _CANNED.get(kind) if kind is not None else None
+
+
+def misled(kind: str, answer: Answer) -> Answer:
+    """A handled request's answer, rewritten as a misbehaving proxy or API would."""
+    if answer.status >= 300:
+        return answer
+    body = json.loads(answer.body)
+    if kind == "answer_empty":
+        body = {}
+    elif kind == "answer_invoice_text":
+        body = {"invoice": "ok"}
+    elif kind == "answer_other_invoice" and isinstance(body.get("invoice"), dict):
+        body["invoice"]["id"] = "inv_someone_else"
+    return json_answer(answer.status, body)
 
 
 def truncated(answer: Answer) -> Answer:
@@ -173,8 +203,9 @@ class Faults:
 
 
 def _check_kind(kind: str) -> None:
-    if kind not in FAULT_KINDS:
-        raise ValueError(f"unknown fault {kind!r}; known faults: {', '.join(FAULT_KINDS)}")
+    if kind not in FAULT_KINDS and kind not in ANSWER_FAULT_KINDS:
+        known = ", ".join((*FAULT_KINDS, *ANSWER_FAULT_KINDS))
+        raise ValueError(f"unknown fault {kind!r}; known faults: {known}")
 
 
 def _methods(only_methods: Collection[str] | None) -> frozenset[str] | None:

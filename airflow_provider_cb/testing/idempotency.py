@@ -1,8 +1,8 @@
 """Chargebee's idempotency keys: one stored answer per key for 30 minutes.
 
-A request is handled while holding its key's lock (one of a fixed set of
-striped locks), so two in-flight duplicates cannot both apply: the second waits
-and then replays what the first stored.
+The site marks a key as in progress while its first request is handled; a
+repeat meanwhile is answered "still in progress" (as Chargebee does), so two
+in-flight duplicates cannot both apply.
 """
 
 from __future__ import annotations
@@ -17,7 +17,6 @@ from airflow_provider_cb.testing.wire import Answer
 
 KEY_MAX_LENGTH = 100
 TTL_SECONDS = 30 * 60
-_STRIPES = 64
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,11 +35,6 @@ class IdempotencyStore:
         self._clock = clock
         self._entries: OrderedDict[str, Stored] = OrderedDict()
         self._lock = threading.Lock()
-        self._key_locks = tuple(threading.Lock() for _ in range(_STRIPES))
-
-    def lock_for(self, key: str) -> threading.Lock:
-        """Hold this while looking up, handling and storing a request with ``key``."""
-        return self._key_locks[hash(key) % _STRIPES]
 
     def get(self, key: str) -> Stored | None:
         with self._lock:

@@ -7,10 +7,12 @@ Every error leaves through :class:`ApiError`, so each one has Chargebee's shape
 
 from __future__ import annotations
 
+import email.utils
 import json
 import re
-from dataclasses import dataclass
-from typing import Any
+import time
+from dataclasses import dataclass, replace
+from typing import Any, Literal
 from urllib.parse import parse_qsl
 
 JSON_TYPE = "application/json;charset=utf-8"
@@ -30,6 +32,59 @@ class Answer:
     content_type: str = JSON_TYPE
     headers: tuple[tuple[str, str], ...] = ()
     replayed: bool = False
+
+
+STATE_CONFLICT = "invalid_state_for_request"
+IN_PROGRESS_MESSAGE = "The previous request is still in progress. Please retry the request"
+
+
+@dataclass(frozen=True, slots=True)
+class Dialect:
+    """How the site words its errors; Chargebee's documents leave each of these open.
+
+    ``conflict_status``: the HTTP status of ``invalid_state_for_request`` (the
+    specification says 409; the error page says client errors are "predominantly" 400).
+    ``legacy_errors``: error bodies with only the v1-era ``error_msg``, ``error_code``
+    and ``error_param``. ``retry_after``: ``Retry-After`` in seconds or as an HTTP date.
+    """
+
+    conflict_status: Literal[400, 409] = 409
+    legacy_errors: bool = False
+    retry_after: Literal["seconds", "http_date"] = "seconds"
+
+    def apply(self, answer: Answer) -> Answer:
+        """The answer as this dialect sends it (stored answers stay in the default shape)."""
+        if self == DEFAULT_DIALECT or answer.status < 400 or answer.content_type != JSON_TYPE:
+            return answer
+        try:
+            body = json.loads(answer.body)
+        except ValueError:
+            return answer
+        status = answer.status
+        if body.get("api_error_code") == STATE_CONFLICT:
+            status = self.conflict_status
+            body["http_status_code"] = status
+        if self.legacy_errors:
+            body = {
+                "error_msg": body.get("message"),
+                "error_code": body.get("api_error_code"),
+                "http_status_code": status,
+                **({"error_param": body["param"]} if "param" in body else {}),
+            }
+        headers = tuple(
+            (name, self._retry_after(value) if name.lower() == "retry-after" else value)
+            for name, value in answer.headers
+        )
+        encoded = json.dumps(body, separators=(",", ":")).encode()
+        return replace(answer, status=status, body=encoded, headers=headers)
+
+    def _retry_after(self, seconds: str) -> str:
+        if self.retry_after == "seconds":
+            return seconds
+        return email.utils.formatdate(time.time() + float(seconds), usegmt=True)
+
+
+DEFAULT_DIALECT = Dialect()
 
 
 def json_answer(status: int, payload: Any, headers: tuple[tuple[str, str], ...] = ()) -> Answer:
@@ -72,6 +127,11 @@ class ApiError(Exception):
 def wrong_value(param: str, problem: str) -> ApiError:
     """400 ``param_wrong_value``, the answer to any bad parameter."""
     return ApiError(400, "param_wrong_value", f"{param} : {problem}", param=param)
+
+
+def in_progress() -> ApiError:
+    """A same-key repeat while the first request is still being handled."""
+    return ApiError(409, STATE_CONFLICT, IN_PROGRESS_MESSAGE)
 
 
 def not_found(message: str) -> ApiError:

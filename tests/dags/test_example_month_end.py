@@ -84,9 +84,9 @@ def test_month_end_closes_each_pending_invoice_of_the_month_exactly_once(
     assert emulator.invoice("next_000001")["status"] == "pending"
 
     # The same DAG run again within Chargebee's 30-minute window: the same keys are
-    # replayed, nothing is applied twice.
+    # replayed (and counted apart from fresh actions), nothing is applied twice.
     run_id = latest_run_id(emulator)
-    assert rerun_close_tasks(emulator, run_id) == {"done": PENDING}
+    assert rerun_close_tasks(emulator, run_id) == {"replayed": PENDING}
     assert emulator.count_applied(action="close") == PENDING
 
     # A clear the next day: Chargebee forgot the keys; each invoice is read on 409.

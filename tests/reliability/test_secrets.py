@@ -33,7 +33,6 @@ from airflow_provider_cb.client.errors import (
     ChargebeeError,
     ChargebeeTransportError,
     ChargebeeValidationError,
-    InvalidRequestError,
     InvalidStateError,
     NotFoundError,
     RateLimitError,
@@ -163,7 +162,7 @@ ERROR_PATHS = [
     ErrorPath("echoing_401_json", AuthenticationError, server=_echo_credentials(401, "json")),
     ErrorPath(
         "echoing_400_json_post",
-        InvalidRequestError,
+        AuthenticationError,  # its body's api_error_code decides, not the 400
         server=_echo_credentials(400, "json"),
         action="close",
     ),

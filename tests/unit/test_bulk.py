@@ -10,7 +10,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from airflow_provider_cb.client.bulk import run_bulk
+from airflow_provider_cb.client.bulk import MAX_SUMMARY_RECORDS, run_bulk
 from airflow_provider_cb.client.outcomes import ActionRecord, Outcome
 
 OUTCOMES: tuple[Outcome, ...] = ("done", "done", "already_done", "not_eligible", "failed")
@@ -200,3 +200,50 @@ def test_progress_is_logged_with_counts_rate_failures_and_eta(
     assert lines[-1].startswith("close: 6/6 invoices (")
     assert "1 failed" in lines[-1]
     assert "ETA 0s" in lines[-1]
+
+
+def test_an_unexpected_error_in_a_worker_becomes_that_invoices_record() -> None:
+    """Tried as a new user would: one worker's exception ended the task with no summary."""
+    ids = [f"inv_{i}" for i in range(50)]
+
+    def act(invoice_id: str) -> ActionRecord:
+        if invoice_id == "inv_7":
+            raise TypeError("string indices must be integers")
+        return ActionRecord(invoice_id=invoice_id, action="close", outcome="done")
+
+    summary = run_bulk(
+        ids,
+        act,
+        action="close",
+        total=len(ids),
+        max_workers=4,
+        is_failure=is_failed,
+        keys={"inv_7": "af-close-7"},
+    )
+    assert summary.counts == {"done": 49, "failed": 1}
+    (record,) = summary.records
+    assert (record.invoice_id, record.api_error_code) == ("inv_7", "unexpected_error")
+    assert record.idempotency_key == "af-close-7"
+    assert "re-run is safe" in (record.message or "")
+
+
+def test_summaries_keep_a_capped_number_of_records_and_log_the_rest(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    ids = [f"inv_{i}" for i in range(MAX_SUMMARY_RECORDS + 5)]
+
+    def act(invoice_id: str) -> ActionRecord:
+        return ActionRecord(invoice_id=invoice_id, action="close", outcome="not_eligible")
+
+    with caplog.at_level(logging.WARNING, logger="airflow_provider_cb.client.bulk"):
+        summary = run_bulk(
+            ids, act, action="close", total=len(ids), max_workers=2, is_failure=is_failed
+        )
+    data = summary.as_dict()
+    assert data["counts"] == {"not_eligible": len(ids)}
+    assert len(data["records"]) == MAX_SUMMARY_RECORDS
+    assert data["records_only_in_log"] == 5
+    logged = {
+        r.getMessage().split(":")[0] for r in caplog.records if "not_eligible" in r.getMessage()
+    }
+    assert len(logged) == 5

@@ -19,6 +19,7 @@ from airflow_provider_cb.client.errors import (
     InvalidStateError,
     NotFoundError,
     RateLimitError,
+    RequestInProgressError,
     ServerError,
     error_from_response,
     parse_retry_after,
@@ -100,7 +101,7 @@ def test_json_error_bodies(
     assert error.error_type == error_type
     assert error.param == param
     assert error.error_cause_id == "cause_1"
-    assert error.message == f"Chargebee says {code}"
+    assert error.message.startswith(f"Chargebee says {code}")
     assert error.method == "POST"
     assert error.path == "/api/v2/invoices/inv_1/close"
     assert error.retryable is retryable
@@ -184,7 +185,7 @@ def test_other_statuses(status: int, cls: type[ChargebeeAPIError]) -> None:
         ("0", 0.0),
         (" 7 ", 7.0),
         ("-1", None),
-        ("Wed, 21 Oct 2015 07:28:00 GMT", None),
+        ("Wed, 21 Oct 2015 07:28:00 GMT", 0.0),  # a date in the past: go now
         ("soon", None),
         ("", None),
         (None, None),
@@ -239,3 +240,98 @@ def test_message_never_carries_the_key(status: int, body: str, content_type: str
     assert API_KEY not in text
     assert AUTH.split()[1] not in text
     assert "secret_offset" not in str(error)
+
+
+# -- classified by code, then status, then type ----------------------------------------
+
+
+@pytest.mark.parametrize("status", [400, 409, 422, 500])
+def test_a_state_conflict_is_read_from_its_code_whatever_the_status(status: int) -> None:
+    body = {"message": "Invoice is not pending", "api_error_code": "invalid_state_for_request"}
+    error = error_from_response(response(status, json.dumps(body)))
+    assert type(error) is InvalidStateError
+    assert error.retryable is False
+
+
+@pytest.mark.parametrize("status", [400, 409])
+def test_the_in_flight_answer_is_told_apart_by_its_message_and_is_retryable(status: int) -> None:
+    body = {
+        "message": "The previous request is still in progress. Please retry the request",
+        "api_error_code": "invalid_state_for_request",
+        "type": "invalid_request",
+    }
+    error = error_from_response(response(status, json.dumps(body)))
+    assert type(error) is RequestInProgressError
+    assert isinstance(error, InvalidStateError)
+    assert error.retryable is True
+
+
+@pytest.mark.parametrize(
+    ("code", "cls", "retryable"),
+    [
+        ("api_request_limit_exceeded", RateLimitError, True),
+        ("third_party_api_request_limit_exceeded", RateLimitError, True),
+        ("lock_timeout", RateLimitError, True),
+        ("site_not_ready", ServerError, True),
+        ("internal_temporary_error", ServerError, True),
+        ("db_connection_failure", ServerError, True),
+        ("resource_not_found", NotFoundError, False),
+        ("param_wrong_value", InvalidRequestError, False),
+        ("api_authentication_failed", AuthenticationError, False),
+        ("api_authorization_failed", AuthorizationError, False),
+        ("unable_to_process_request", IdempotencyConflictError, False),
+    ],
+)
+def test_every_known_code_decides_on_a_400(
+    code: str, cls: type[ChargebeeAPIError], retryable: bool
+) -> None:
+    error = error_from_response(response(400, json.dumps({"message": "m", "api_error_code": code})))
+    assert type(error) is cls
+    assert error.retryable is retryable
+
+
+def test_a_reused_key_names_the_likely_cause_and_the_fix() -> None:
+    body = {"message": "Key reused", "api_error_code": "unable_to_process_request"}
+    error = error_from_response(response(422, json.dumps(body)))
+    assert "rendered differently" in error.message
+    assert "idempotency_key" in error.message
+
+
+@pytest.mark.parametrize(
+    ("status", "error_type", "cls"),
+    [
+        (400, "invalid_request", InvalidRequestError),
+        (400, "payment", InvalidRequestError),
+        (409, None, InvalidStateError),
+        (429, None, RateLimitError),
+        (502, None, ServerError),
+        (418, None, ChargebeeAPIError),
+    ],
+)
+def test_unknown_codes_fall_back_to_status_then_type(
+    status: int, error_type: str | None, cls: type[ChargebeeAPIError]
+) -> None:
+    body: dict[str, Any] = {"message": "m", "api_error_code": "a_code_from_the_future"}
+    if error_type:
+        body["type"] = error_type
+    assert type(error_from_response(response(status, json.dumps(body)))) is cls
+
+
+def test_a_legacy_body_surfaces_its_message_code_and_param() -> None:
+    body = {
+        "error_msg": "invoice_date : cannot be earlier than the invoice date",
+        "error_code": "param_wrong_value",
+        "error_param": "invoice_date",
+        "http_status_code": 400,
+    }
+    error = error_from_response(response(400, json.dumps(body)))
+    assert type(error) is InvalidRequestError
+    assert error.message == body["error_msg"]
+    assert error.api_error_code == "param_wrong_value"
+    assert error.param == "invoice_date"
+    assert "(param invoice_date)" in str(error)
+
+
+def test_retry_after_as_an_http_date_counts_from_now() -> None:
+    assert parse_retry_after("Wed, 21 Oct 2015 07:28:30 GMT", now=1445412480.0) == 30.0
+    assert parse_retry_after("Wed, 21 Oct 2015 07:28:30", now=1445412480.0) is None

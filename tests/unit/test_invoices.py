@@ -204,19 +204,33 @@ INVOICES: dict[str, dict[str, Any]] = {
     },
     "not_paid": {"id": "inv_n", "status": "not_paid", "auto_collection": "on"},
     "posted": {"id": "inv_s", "status": "posted", "auto_collection": "off"},
-    "paid": {"id": "inv_y", "status": "paid", "auto_collection": "on"},
+    "paid": {"id": "inv_y", "status": "paid", "auto_collection": "on", "write_off_amount": 0},
     "voided": {"id": "inv_v", "status": "voided", "auto_collection": "on"},
+    "written_off": {
+        "id": "inv_w",
+        "status": "paid",
+        "auto_collection": "on",
+        "write_off_amount": 1000,
+    },
+    "dunning_stopped": {
+        "id": "inv_t",
+        "status": "not_paid",
+        "auto_collection": "on",
+        "dunning_status": "stopped",
+    },
 }
 
 W, A, N = "would_act", "already_done", "not_eligible"
-#                      pending due_on due_off paused not_paid posted paid voided
+# A customer's payment is no write-off, and dunning exhausted is no stop: the evidence of
+# "already done" is the action's own effect, not a status reached some other way.
+#                      pending due_on due_off paused not_paid posted paid voided w_off stopped
 EXPECTED = {
-    "close": (W, A, A, A, A, A, A, N),
-    "collect": (W, A, A, A, A, A, A, N),
-    "write_off": (N, W, W, W, W, W, A, N),
-    "stop_dunning": (N, W, N, W, A, N, N, N),
-    "pause_dunning": (N, W, N, A, N, N, N, N),
-    "resume_dunning": (N, A, A, W, N, N, N, N),
+    "close": (W, A, A, A, A, A, A, N, A, A),
+    "collect": (W, A, A, A, A, A, A, N, A, A),
+    "write_off": (N, W, W, W, W, W, N, N, A, W),
+    "stop_dunning": (N, W, N, W, N, N, N, N, N, A),
+    "pause_dunning": (N, W, N, A, N, N, N, N, N, N),
+    "resume_dunning": (N, A, A, W, N, N, N, N, N, N),
 }
 
 

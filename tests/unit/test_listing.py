@@ -101,7 +101,7 @@ def test_several_filters_and_operators_together() -> None:
         }
     )
     assert query == {
-        "status[in]": '["payment_due", "not_paid"]',
+        "status[in]": '["payment_due","not_paid"]',
         "date[after]": str(JAN_TS),
         "date[before]": str(FEB_TS),
         "customer_id[is]": "cus_1",

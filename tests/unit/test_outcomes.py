@@ -16,6 +16,7 @@ from airflow_provider_cb.client.errors import (
     InvalidStateError,
     NotFoundError,
     RateLimitError,
+    RequestInProgressError,
     ServerError,
 )
 from airflow_provider_cb.client.invoices import ACTIONS
@@ -66,7 +67,7 @@ def assert_serialisable(record: ActionRecord) -> dict[str, Any]:
 
 def test_done(client: Any) -> None:
     invoice = {"id": "inv_1", "status": "payment_due", "total": 1000}
-    client.invoke.return_value = answer(invoice, replayed=True, attempts=3)
+    client.invoke.return_value = answer(invoice, attempts=3)
     record = perform(client)
     client.invoke.assert_called_once_with(
         ACTIONS["close"], "inv_1", fields={"comment": "month end"}, idempotency_key=KEY
@@ -75,7 +76,7 @@ def test_done(client: Any) -> None:
     assert record.outcome == "done"
     assert record.status_before == "pending"
     assert record.status_after == "payment_due"
-    assert record.replayed is True
+    assert record.replayed is False
     assert record.attempts == 3
     assert record.idempotency_key == KEY
     assert record.api_error_code is None
@@ -94,19 +95,20 @@ def test_done_with_invoice_included(client: Any) -> None:
 
 
 @pytest.mark.parametrize(
-    ("action", "fields", "status_before", "status_after"),
+    ("action", "effect", "status_before", "status_after"),
     [
         ("collect", {}, "pending", "payment_due"),
-        ("write_off", {}, None, "paid"),
-        ("stop_dunning", {}, "payment_due", "not_paid"),
+        ("write_off", {"write_off_amount": 500}, None, "paid"),
+        ("stop_dunning", {"dunning_status": "stopped"}, "payment_due", "not_paid"),
         ("resume_dunning", {}, "payment_due", "payment_due"),
     ],
 )
 def test_done_status_before_is_known_only_for_single_status_actions(
-    client: Any, action: str, fields: dict[str, Any], status_before: str | None, status_after: str
+    client: Any, action: str, effect: dict[str, Any], status_before: str | None, status_after: str
 ) -> None:
-    client.invoke.return_value = answer({"id": "inv_1", "status": status_after})
-    record = perform(client, action, fields=fields)
+    client.invoke.return_value = answer({"id": "inv_1", "status": status_after, **effect})
+    record = perform(client, action, fields={})
+    client.get_invoice.assert_not_called()
     assert (record.outcome, record.status_before, record.status_after) == (
         "done",
         status_before,
@@ -149,9 +151,132 @@ def test_pause_dunning_conflict_on_paused_invoice_is_already_done(client: Any) -
         "id": "inv_1",
         "status": "payment_due",
         "auto_collection": "on",
-        "expected_payment_date": 1900000000,
+        "expected_payment_date": 4_000_000_000,
     }
-    assert perform(client, "pause_dunning", fields={}).outcome == "already_done"
+    fields = {"expected_payment_date": 4_000_000_000}
+    assert perform(client, "pause_dunning", fields=fields).outcome == "already_done"
+
+
+def test_re_pausing_until_another_date_is_reported_as_such(client: Any) -> None:
+    """Tried as a new user would: this was already_done, leaving the old date unsaid."""
+    client.invoke.side_effect = conflict()
+    client.get_invoice.return_value = {
+        "id": "inv_1",
+        "status": "payment_due",
+        "auto_collection": "on",
+        "expected_payment_date": 4_000_000_000,
+    }
+    record = perform(client, "pause_dunning", fields={"expected_payment_date": 4_100_000_000})
+    assert record.outcome == "not_eligible"
+    assert record.reason == "already done with expected_payment_date 4000000000, not 4100000000"
+
+
+@pytest.mark.parametrize(
+    ("invoice", "reason"),
+    [
+        ({"status": "paid", "write_off_amount": 0}, "paid by the customer"),
+        ({"status": "paid"}, "paid by the customer"),
+        ({"status": "voided"}, "voided"),
+        ({"status": "pending"}, "not closed yet (pending)"),
+    ],
+)
+def test_write_off_conflicts_say_why_in_an_accountants_words(
+    client: Any, invoice: dict[str, Any], reason: str
+) -> None:
+    client.invoke.side_effect = conflict()
+    client.get_invoice.return_value = {"id": "inv_1", **invoice}
+    record = perform(client, "write_off", fields={})
+    assert (record.outcome, record.reason) == ("not_eligible", reason)
+
+
+def test_a_written_off_invoice_is_already_done_for_write_off(client: Any) -> None:
+    client.invoke.side_effect = conflict()
+    client.get_invoice.return_value = {"id": "inv_1", "status": "paid", "write_off_amount": 10}
+    assert perform(client, "write_off", fields={}).outcome == "already_done"
+
+
+def test_in_flight_answer_that_outlasts_the_wait_is_a_retryable_failure(client: Any) -> None:
+    error = RequestInProgressError(
+        http_status=409,
+        message="still processing; the action may have been applied",
+        api_error_code="invalid_state_for_request",
+    )
+    error.attempts = 7
+    client.invoke.side_effect = error
+    record = perform(client)
+    client.get_invoice.assert_not_called()
+    assert record.outcome == "failed"
+    assert record.retryable is True
+    assert record.attempts == 7
+
+
+@pytest.mark.parametrize(
+    ("answered", "seen"),
+    [
+        (None, "carried no invoice object"),
+        ("inv_1", "carried no invoice object"),
+        ({"id": "inv_2", "status": "payment_due"}, "named another invoice ('inv_2')"),
+        ({"id": "inv_1", "status": "pending"}, "showed status pending"),
+    ],
+)
+def test_a_success_answer_without_the_effect_is_checked_against_the_invoice(
+    client: Any, answered: Any, seen: str
+) -> None:
+    """Tried as a new user would: each of these answers was recorded ``done``."""
+    client.invoke.return_value = ApiResponse(
+        body={} if answered is None else {"invoice": answered},
+        status_code=200,
+        replayed=False,
+        attempts=1,
+        idempotency_key=KEY,
+    )
+    client.get_invoice.return_value = {"id": "inv_1", "status": "pending"}
+    record = perform(client)
+    assert record.outcome == "failed"
+    assert record.api_error_code == "unexpected_answer"
+    assert record.message is not None and seen in record.message
+    assert "read back has status pending" in record.message
+    client.get_invoice.return_value = {"id": "inv_1", "status": "payment_due"}
+    record = perform(client)
+    assert record.outcome == "done"
+    assert record.message is not None and seen in record.message
+
+
+def test_a_replay_reads_the_current_state_and_reports_it(client: Any) -> None:
+    """Tried as a new user would: a replayed pause said done though the dunning was resumed."""
+    paused = {"id": "inv_1", "status": "payment_due", "expected_payment_date": 4_000_000_000}
+    client.invoke.return_value = answer({**paused, "auto_collection": "on"}, replayed=True)
+    client.get_invoice.return_value = {"id": "inv_1", "status": "payment_due"}
+    record = perform(client, "pause_dunning", fields={"expected_payment_date": 4_000_000_000})
+    client.get_invoice.assert_called_once_with("inv_1")
+    assert record.replayed is True
+    assert record.outcome == "not_eligible"
+    assert record.reason is not None and record.reason.startswith("changed since")
+    client.get_invoice.return_value = paused
+    record = perform(client, "pause_dunning", fields={"expected_payment_date": 4_000_000_000})
+    assert (record.outcome, record.replayed) == ("done", True)
+
+
+def test_records_carry_the_amounts_chargebee_sent(client: Any) -> None:
+    client.invoke.return_value = answer(
+        {
+            "id": "inv_1",
+            "status": "paid",
+            "customer_id": "cus_1",
+            "currency_code": "EUR",
+            "total": 1200,
+            "amount_due": 0,
+            "write_off_amount": 1200,
+        }
+    )
+    data = perform(client, "write_off", fields={}).as_dict()
+    assert {k: data[k] for k in ("customer_id", "currency_code", "total", "amount_due")} == {
+        "customer_id": "cus_1",
+        "currency_code": "EUR",
+        "total": 1200,
+        "amount_due": 0,
+    }
+    assert data["write_off_amount"] == 1200
 
 
 def test_conflict_on_invoice_that_looks_eligible_is_failed(client: Any) -> None:
