@@ -37,7 +37,14 @@ log = logging.getLogger(__name__)
 
 IF_ALREADY_DONE = ("succeed", "skip", "fail")
 IF_NOT_ELIGIBLE = ("fail", "skip", "succeed")
-COMMON_TEMPLATE_FIELDS = ("invoice_id", "invoice_ids", "idempotency_key", "skip_events")
+# ``dry_run`` is kept as ``is_dry_run``: BaseOperator.dry_run() is a method.
+COMMON_TEMPLATE_FIELDS = (
+    "invoice_id",
+    "invoice_ids",
+    "idempotency_key",
+    "skip_events",
+    "is_dry_run",
+)
 RESULT_XCOM_KEY = "chargebee_result"
 
 
@@ -49,6 +56,29 @@ def _choice(param: str, value: str, choices: Sequence[str]) -> str:
     if value not in choices:
         raise ValueError(f"{param}: {value!r} is not one of {', '.join(choices)}")
     return value
+
+
+def _strict_bool(param: str, value: Any) -> bool:
+    """A bool, or the text a template renders from one; anything else is refused."""
+    if isinstance(value, bool):
+        return value
+    if value in ("true", "True"):
+        return True
+    if value in ("false", "False"):
+        return False
+    raise ChargebeeValidationError(
+        param, f"{value!r:.60} is not a boolean (true/false, True/False or a bool param)"
+    )
+
+
+def _gerund(action: str) -> str:
+    """``close`` -> ``closing``, ``stop_dunning`` -> ``stopping dunning on``."""
+    verb, _, rest = action.partition("_")
+    if verb.endswith("e"):
+        verb = verb[:-1]
+    elif len(verb) <= 4 and verb[-1] not in "aeiouwy" and verb[-2] in "aeiou":
+        verb += verb[-1]
+    return f"{verb}ing {rest} on" if rest else f"{verb}ing"
 
 
 def _ids_from(value: Any) -> list[str]:
@@ -85,6 +115,7 @@ class InvoiceActionOperator(BaseOperator):
         with ``invoice_id``. Returns a summary instead of a single record.
     :param chargebee_conn_id: the Chargebee connection.
     :param dry_run: read the invoices and report what would happen; send no POST.
+        Templated: renders to a strict boolean (``true``/``false``, ``True``/``False``).
     :param if_already_done: ``succeed`` (default), ``skip`` or ``fail``.
     :param if_not_eligible: ``fail`` (default), ``skip`` or ``succeed`` (record it).
     :param failure_policy: bulk only: ``fail_at_end`` (default), ``fail_fast`` or ``record``.
@@ -93,6 +124,8 @@ class InvoiceActionOperator(BaseOperator):
         the action and the invoice id. The default names DAG, task, run and map index.
     :param include_invoice: put the full invoice in each record.
     :param max_workers: bulk only: concurrent requests.
+    :param canary_size: bulk only: act on the first N invoices, and on the rest only
+        when none of those failed.
     :param requests_per_minute: override the connection's rate budget for this task.
     """
 
@@ -107,7 +140,7 @@ class InvoiceActionOperator(BaseOperator):
         invoice_id: str | None = None,
         invoice_ids: Any = None,
         chargebee_conn_id: str = "chargebee_default",
-        dry_run: bool = False,
+        dry_run: bool | str = False,
         if_already_done: str = "succeed",
         if_not_eligible: str = "fail",
         failure_policy: str = "fail_at_end",
@@ -116,6 +149,7 @@ class InvoiceActionOperator(BaseOperator):
         include_invoice: bool = False,
         max_workers: int = 8,
         requests_per_minute: float | None = None,
+        canary_size: int | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -126,6 +160,12 @@ class InvoiceActionOperator(BaseOperator):
             )
         if not 1 <= max_workers <= 64:
             raise ValueError(f"max_workers: {max_workers!r} must be from 1 to 64")
+        if not isinstance(dry_run, bool | str):
+            raise ValueError(f"dry_run: {dry_run!r} must be a bool or a template")
+        if canary_size is not None and (
+            isinstance(canary_size, bool) or not isinstance(canary_size, int) or canary_size < 1
+        ):
+            raise ValueError(f"canary_size: {canary_size!r} must be a positive integer")
         self.invoice_id = invoice_id
         self.invoice_ids = invoice_ids
         # Decided here: a template may render either field to None at run time.
@@ -140,6 +180,7 @@ class InvoiceActionOperator(BaseOperator):
         self.include_invoice = include_invoice
         self.max_workers = max_workers
         self.requests_per_minute = requests_per_minute
+        self.canary_size = canary_size
 
     def body_fields(self) -> dict[str, Any]:
         """The endpoint's body fields, checked; raises before anything is sent."""
@@ -156,6 +197,7 @@ class InvoiceActionOperator(BaseOperator):
     def _execute(self, context: Context) -> dict[str, Any]:
         from airflow_provider_cb.hooks.chargebee import ChargebeeHook
 
+        self.is_dry_run = _strict_bool("dry_run", self.is_dry_run)
         fields = self.body_fields()
         identity = self.idempotency_key
         ids = _ids_from(self.invoice_ids) if self._bulk else [_single_id(self.invoice_id)]
@@ -203,7 +245,13 @@ class InvoiceActionOperator(BaseOperator):
 
     def _finish_single(self, context: Context, record: ActionRecord) -> dict[str, Any]:
         result = record.as_dict()
-        log.info("%s %s: %s", self.action.name, record.invoice_id, json.dumps(result))
+        log.info(
+            "%s%s %s: %s",
+            "DRY RUN " if self.is_dry_run else "",
+            self.action.name,
+            record.invoice_id,
+            json.dumps(result),
+        )
         choice = {
             "already_done": self.if_already_done,
             "not_eligible": self.if_not_eligible,
@@ -231,25 +279,64 @@ class InvoiceActionOperator(BaseOperator):
         keys: dict[str, str],
     ) -> dict[str, Any]:
         from airflow_provider_cb.client.bulk import run_bulk
+        from airflow_provider_cb.client.canary import run_with_canary
 
-        summary = run_bulk(
-            ids,
-            lambda invoice_id: self._act(client, invoice_id, fields, keys[invoice_id]),
-            action=self.action.name,
-            total=len(ids),
-            max_workers=self.max_workers,
-            is_failure=self._is_failure,
-            fail_fast=self.failure_policy == "fail_fast",
-            retries=lambda: client.transport.retries,
+        self._log_start(client, len(ids))
+
+        def run(batch: Sequence[str], stop_on_failure: bool) -> BulkSummary:
+            return run_bulk(
+                batch,
+                lambda invoice_id: self._act(client, invoice_id, fields, keys[invoice_id]),
+                action=self.action.name,
+                total=len(batch),
+                max_workers=self.max_workers,
+                is_failure=self._is_failure,
+                fail_fast=stop_on_failure or self.failure_policy == "fail_fast",
+                retries=lambda: client.transport.retries,
+            )
+
+        summary = run_with_canary(
+            ids, run, canary_size=self.canary_size or len(ids), is_failure=self._is_failure
         )
+        self._log_preview(summary)
         return self._finish_bulk(context, summary)
+
+    def _log_start(self, client: ChargebeeClient, count: int) -> None:
+        """One line a controller reads first: what, how many, how fast, for real or not."""
+        rate = client.transport.budget.requests_per_minute
+        log.info(
+            "%s%s %d invoices at <= %s/min with %d workers, dry run: %s",
+            "DRY RUN: " if self.is_dry_run else "",
+            _gerund(self.action.name),
+            count,
+            f"{rate:g}" if rate else "unlimited",
+            self.max_workers,
+            "yes" if self.is_dry_run else "no",
+        )
+        if count == 0:
+            log.info("%s: nothing to do, no invoices were selected", self.action.name)
+
+    def _log_preview(self, summary: BulkSummary) -> None:
+        """A dry run lists each invoice it would act on, with its amount when known."""
+        if not self.is_dry_run:
+            return
+        for record in summary.records:
+            if record.outcome == "would_act":
+                found = record.as_dict()
+                amount = (
+                    f" ({found.get('amount_due')} {found.get('currency_code')} due)"
+                    if found.get("amount_due") is not None
+                    else ""
+                )
+                log.info("DRY RUN: would %s %s%s", self.action.name, record.invoice_id, amount)
 
     def _finish_bulk(self, context: Context, summary: BulkSummary) -> dict[str, Any]:
         result = summary.as_dict()
         result["dry_run"] = self.is_dry_run
         failures = [record for record in summary.records if self._is_failure(record)]
         log.info(
-            "%s: %s in %.1fs",
+            "%s%s: %s in %.1fs",
+            "DRY RUN " if self.is_dry_run else "",
             self.action.name,
             json.dumps(result["counts"]),
             summary.elapsed_seconds,
