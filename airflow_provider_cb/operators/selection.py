@@ -157,9 +157,12 @@ class ListInvoicesOperator(BaseOperator):
             log.info("nothing to do: no invoice matches")
         if self.chunk_size is None:
             return ids
-        if not ids:
-            return [[]]
-        return [ids[i : i + self.chunk_size] for i in range(0, len(ids), self.chunk_size)]
+        chunks: list[list[str]] = [
+            ids[i : i + self.chunk_size] for i in range(0, len(ids), self.chunk_size)
+        ]
+        # One empty chunk for an empty month: the mapped task runs and says nothing to do.
+        empty: list[str] = []
+        return chunks if chunks else [empty]
 
 
 def _describe_status(status: Any) -> str:
