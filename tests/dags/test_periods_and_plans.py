@@ -8,6 +8,7 @@ import pendulum
 import pytest
 
 from airflow_provider_cb.testing import ChargebeeEmulator
+from tests.dags.conftest import Output
 from tests.helpers import DagFiles, xcom_of
 
 BERLIN = "Europe/Berlin"
@@ -34,24 +35,6 @@ def run(dag_files: DagFiles, dag_id: str, schedule: str, body: str, logical_date
 
 def state(dag_run: Any, task_id: str, map_index: int = -1) -> str:
     return str(dag_run.get_task_instance(task_id, map_index=map_index).state)
-
-
-class Output:
-    """What a ``dag.test()`` run printed: task logs reach pytest's log capture, errors stdout."""
-
-    def __init__(
-        self, capsys: pytest.CaptureFixture[str], caplog: pytest.LogCaptureFixture
-    ) -> None:
-        self.capsys, self.caplog = capsys, caplog
-
-    def text(self) -> str:
-        return self.capsys.readouterr().out + self.caplog.text
-
-
-@pytest.fixture
-def output(capsys: pytest.CaptureFixture[str], caplog: pytest.LogCaptureFixture) -> Output:
-    caplog.set_level("INFO")
-    return Output(capsys, caplog)
 
 
 @pytest.fixture
