@@ -14,7 +14,7 @@ import ast
 import json
 import logging
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, cast
 
 from airflow.sdk import BaseOperator
 from airflow.sdk.exceptions import AirflowException, AirflowFailException, AirflowSkipException
@@ -79,6 +79,12 @@ def _gerund(action: str) -> str:
     elif len(verb) <= 4 and verb[-1] not in "aeiouwy" and verb[-2] in "aeiou":
         verb += verb[-1]
     return f"{verb}ing {rest} on" if rest else f"{verb}ing"
+
+
+def _name_chunk(context: Context, ids: Sequence[str]) -> None:
+    """Offer ``invoice_range`` (``inv_000101…inv_000200 (100)``) to a ``map_index_template``."""
+    label = f"{ids[0]}…{ids[-1]} ({len(ids)})" if ids else "no invoices (0)"
+    cast("dict[str, Any]", context)["invoice_range"] = label
 
 
 def _ids_from(value: Any) -> list[str]:
@@ -282,6 +288,7 @@ class InvoiceActionOperator(BaseOperator):
         from airflow_provider_cb.client.canary import run_with_canary
 
         self._log_start(client, len(ids))
+        _name_chunk(context, ids)
 
         def run(batch: Sequence[str], stop_on_failure: bool) -> BulkSummary:
             return run_bulk(

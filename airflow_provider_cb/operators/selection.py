@@ -149,18 +149,22 @@ class ListInvoicesOperator(BaseOperator):
             json.dumps(stated, default=str),
         )
         log.info("plan: %s", json.dumps(plan.as_dict()))
+        result = self._shape(ids)
         ti = context.get("ti")
         if ti is not None:
-            ti.xcom_push(key=PLAN_XCOM_KEY, value=plan.as_dict())
+            chunks = len(result) if self.chunk_size is not None else None
+            ti.xcom_push(key=PLAN_XCOM_KEY, value={**plan.as_dict(), "chunks": chunks})
         plan.check(self.max_amount_due)
         if not ids:
             log.info("nothing to do: no invoice matches")
+        return result
+
+    def _shape(self, ids: list[str]) -> list[str] | list[list[str]]:
+        """The ids, or chunks of them; an empty month is one empty chunk, so mapped tasks run."""
         if self.chunk_size is None:
             return ids
-        chunks: list[list[str]] = [
-            ids[i : i + self.chunk_size] for i in range(0, len(ids), self.chunk_size)
-        ]
-        # One empty chunk for an empty month: the mapped task runs and says nothing to do.
+        size = self.chunk_size
+        chunks: list[list[str]] = [ids[i : i + size] for i in range(0, len(ids), size)]
         empty: list[str] = []
         return chunks if chunks else [empty]
 
