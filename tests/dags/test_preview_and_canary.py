@@ -72,8 +72,7 @@ def test_anything_but_a_boolean_fails_naming_dry_run_without_a_retry(
     assert str(ti.state) == "failed"
     assert ti.try_number == 1
     assert "dry_run: " in output.text()
-    assert emulator.requests == [] or all(r.method != "POST" for r in emulator.requests)
-    assert emulator.count_applied() == 0
+    assert list(emulator.requests) == [], "refused before any request"
 
 
 def test_a_dry_run_says_so_and_lists_what_it_would_act_on(
