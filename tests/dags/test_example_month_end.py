@@ -117,8 +117,11 @@ def test_month_end_closes_each_pending_invoice_of_the_month_exactly_once(
 
     # A new run for the same month selects nothing: nothing is pending any more.
     requests_before = len(emulator.requests)
-    airflow(emulator, "dags", "test", "chargebee_month_end", RUN_DATE)
+    empty = airflow(emulator, "dags", "test", "chargebee_month_end", RUN_DATE)
     second_run = emulator.requests.snapshot()[requests_before:]
+    # An empty month is one empty chunk: the close runs, says so, and the report still runs.
+    assert "close: nothing to do" in empty
+    assert "month-end close: {}" in empty
     assert [r.method for r in second_run] == ["GET"]
     assert emulator.count_applied(action="close") == PENDING
     assert emulator.duplicates() == {}
