@@ -31,7 +31,7 @@ from airflow_provider_cb.operators import CloseInvoiceOperator, ListInvoicesOper
 
 with DAG("{dag_id}", schedule=None, start_date=pendulum.datetime(2026, 1, 1, tz="UTC"),
          default_args={{"retries": 0}}):
-    select = ListInvoicesOperator(task_id="select", status="pending", use_data_interval=False)
+    select = ListInvoicesOperator(task_id="select", status="pending", period="all")
 """
 CLOSE = {
     "bench_bulk": "CloseInvoiceOperator(task_id='close', invoice_ids=select.output)",

@@ -64,7 +64,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     with EmulatorProcess({"pending": args.invoices}, start_timeout=900) as emulator:
         os.environ["AIRFLOW_CONN_CHARGEBEE_DEFAULT"] = emulator.connection_json()
         select = ListInvoicesOperator(
-            task_id="select", status="pending", use_data_interval=False, max_results=args.invoices
+            task_id="select", status="pending", period="all", max_results=args.invoices
         )
         server_process = psutil.Process(emulator.pid)
         baseline = rss()

@@ -1,10 +1,14 @@
 """Month-end close: finalize every invoice of the month still pending, then report.
 
-Each monthly run covers the previous calendar month (its data interval). The
-pending invoices dated in that month are selected, split into chunks and closed
-by one mapped bulk task per chunk; the chunks share the site's rate budget
-through the ``chargebee`` pool (see docs/month-end.md). Re-running, clearing or
-backfilling a month is safe: closed invoices are reported ``already_done``.
+Each monthly run, at 03:00 on the 1st, closes the previous calendar month in
+UTC: ``period="previous_month"`` counts from the run's logical date, so the
+cron hour never moves the month's boundary, and a run triggered for a past date
+(``airflow dags trigger -l 2026-10-01``) re-closes that date's previous month.
+The pending invoices are selected, split into chunks and closed by one mapped
+bulk task per chunk; the chunks share the site's rate budget through the
+``chargebee`` pool (see docs/month-end.md). An empty month is one empty chunk,
+so the report still runs. Re-running, clearing or backfilling a month is safe:
+closed invoices are reported ``already_done``.
 """
 
 from __future__ import annotations
@@ -13,33 +17,45 @@ import json
 from typing import Any
 
 import pendulum
-from airflow.sdk import DAG, CronDataIntervalTimetable, task
+from airflow.sdk import DAG, CronTriggerTimetable, task
 
 from airflow_provider_cb.operators import CloseInvoiceOperator, ListInvoicesOperator
 
 CHUNK_SIZE = 500
 POOL = "chargebee"
+TIMEZONE = "UTC"
+# The grid names each chunk: "chunk 2/3: inv_000501…inv_001000 (500)".
+CHUNK_LABEL = (
+    "chunk {{ ti.map_index + 1 }}/"
+    "{{ ti.xcom_pull(task_ids='select_pending', key='chargebee_plan')['chunks'] }}: "
+    "{{ invoice_range }}"
+)
 
 with DAG(
     dag_id="chargebee_month_end",
-    schedule=CronDataIntervalTimetable("0 0 1 * *", timezone="UTC"),
-    start_date=pendulum.datetime(2026, 1, 1, tz="UTC"),
+    schedule=CronTriggerTimetable("0 3 1 * *", timezone=TIMEZONE),
+    start_date=pendulum.datetime(2026, 1, 1, tz=TIMEZONE),
     catchup=False,
     max_active_runs=1,
     default_args={"retries": 2, "retry_delay": pendulum.duration(minutes=1)},
+    params={"dry_run": False},
     tags=["chargebee", "finance"],
 ) as dag:
     select_pending = ListInvoicesOperator(
         task_id="select_pending",
         status="pending",
+        period="previous_month",
+        timezone=TIMEZONE,
         chunk_size=CHUNK_SIZE,
     )
 
     close_pending = CloseInvoiceOperator.partial(
         task_id="close_pending",
-        comment="Closed by {{ dag.dag_id }} for {{ data_interval_start | ds }}",
+        comment="Closed by {{ dag.dag_id }} run {{ run_id }}",
+        dry_run="{{ params.dry_run }}",
         pool=POOL,
         max_workers=8,
+        map_index_template=CHUNK_LABEL,
     ).expand(invoice_ids=select_pending.output)
 
     @task

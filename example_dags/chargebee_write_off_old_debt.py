@@ -23,7 +23,6 @@ with DAG(
         task_id="select_old_debt",
         status=["not_paid", "payment_due"],
         date={"before": "{{ (data_interval_end - macros.timedelta(days=365)).isoformat() }}"},
-        use_data_interval=False,
         max_results=50_000,
     )
     preview = WriteOffInvoiceOperator(

@@ -19,7 +19,7 @@ export AIRFLOW_HOME="$work/airflow"
 export AIRFLOW__CORE__DAGS_FOLDER="$PWD/example_dags"
 export AIRFLOW__CORE__LOAD_EXAMPLES=False
 export AIRFLOW__LOGGING__LOGGING_LEVEL=WARNING
-# A run dated the first of a month closes the month before it (its data interval):
+# A run dated the first of a month closes the month before it (period="previous_month"):
 # seed last month's invoices and run the DAG for the first of this month.
 run_date=$(date -u +%Y-%m-01)
 last_month=$(date -u -d "$run_date -1 month" +%Y-%m)

@@ -143,6 +143,8 @@ def run_bulk(
     ``keys`` (invoice id -> idempotency key) go into the records made here.
     """
     summary = summary if summary is not None else BulkSummary(action=action, total=total)
+    # A summary passed in may hold an earlier run's figures (a canary): add to them.
+    elapsed_before, retries_so_far = summary.elapsed_seconds, summary.retries
     keys = keys or {}
     progress = ProgressLog(summary.action, summary.total, progress_interval)
     retries_before = retries()
@@ -164,7 +166,7 @@ def run_bulk(
             summary.add(record)
             if fail_fast and is_failure(record):
                 stop = True
-        summary.retries = retries() - retries_before
+        summary.retries = retries_so_far + retries() - retries_before
         progress.maybe_log(summary)
 
     pool = ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="chargebee")
@@ -193,8 +195,8 @@ def run_bulk(
         pool.shutdown(wait=False, cancel_futures=True)
         raise
     finally:
-        summary.elapsed_seconds = time.monotonic() - progress.started
-        summary.retries = retries() - retries_before
+        summary.elapsed_seconds = elapsed_before + time.monotonic() - progress.started
+        summary.retries = retries_so_far + retries() - retries_before
         progress.maybe_log(summary, force=True)
     pool.shutdown(wait=True)
     return summary

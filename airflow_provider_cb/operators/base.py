@@ -14,7 +14,7 @@ import ast
 import json
 import logging
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, cast
 
 from airflow.sdk import BaseOperator
 from airflow.sdk.exceptions import AirflowException, AirflowFailException, AirflowSkipException
@@ -37,6 +37,7 @@ log = logging.getLogger(__name__)
 
 IF_ALREADY_DONE = ("succeed", "skip", "fail")
 IF_NOT_ELIGIBLE = ("fail", "skip", "succeed")
+# ``dry_run`` is kept as ``is_dry_run``: BaseOperator.dry_run() is a method.
 COMMON_TEMPLATE_FIELDS = (
     "invoice_id",
     "invoice_ids",
@@ -57,15 +58,33 @@ def _choice(param: str, value: str, choices: Sequence[str]) -> str:
     return value
 
 
-def dry_run_flag(value: Any) -> bool:
-    """``dry_run`` as given or as a template rendered it: a real switch, never "truthy text"."""
+def _strict_bool(param: str, value: Any) -> bool:
+    """A bool, or the text a template renders from one; anything else is refused."""
     if isinstance(value, bool):
         return value
-    if isinstance(value, str) and value.strip().lower() in ("true", "false"):
-        return value.strip().lower() == "true"
+    if value in ("true", "True"):
+        return True
+    if value in ("false", "False"):
+        return False
     raise ChargebeeValidationError(
-        "dry_run", f"{value!r:.60} is not a boolean; use True/False or 'true'/'false'"
+        param, f"{value!r:.60} is not a boolean (true/false, True/False or a bool param)"
     )
+
+
+def _gerund(action: str) -> str:
+    """``close`` -> ``closing``, ``stop_dunning`` -> ``stopping dunning on``."""
+    verb, _, rest = action.partition("_")
+    if verb.endswith("e"):
+        verb = verb[:-1]
+    elif len(verb) <= 4 and verb[-1] not in "aeiouwy" and verb[-2] in "aeiou":
+        verb += verb[-1]
+    return f"{verb}ing {rest} on" if rest else f"{verb}ing"
+
+
+def _name_chunk(context: Context, ids: Sequence[str]) -> None:
+    """Offer ``invoice_range`` (``inv_000101…inv_000200 (100)``) to a ``map_index_template``."""
+    label = f"{ids[0]}…{ids[-1]} ({len(ids)})" if ids else "no invoices (0)"
+    cast("dict[str, Any]", context)["invoice_range"] = label
 
 
 def _ids_from(value: Any) -> list[str]:
@@ -101,8 +120,8 @@ class InvoiceActionOperator(BaseOperator):
     :param invoice_ids: many invoices at once (a list, XComArg or template); exclusive
         with ``invoice_id``. Returns a summary instead of a single record.
     :param chargebee_conn_id: the Chargebee connection.
-    :param dry_run: read the invoices and report what would happen; send no POST
-        (templated: a bool, or text ``true``/``false``, e.g. from a param).
+    :param dry_run: read the invoices and report what would happen; send no POST.
+        Templated: renders to a strict boolean (``true``/``false``, ``True``/``False``).
     :param if_already_done: ``succeed`` (default), ``skip`` or ``fail``.
     :param if_not_eligible: ``fail`` (default), ``skip`` or ``succeed`` (record it).
     :param failure_policy: bulk only: ``fail_at_end`` (default), ``fail_fast`` or ``record``.
@@ -111,6 +130,8 @@ class InvoiceActionOperator(BaseOperator):
         the action and the invoice id. The default names DAG, task, run and map index.
     :param include_invoice: put the full invoice in each record.
     :param max_workers: bulk only: concurrent requests.
+    :param canary_size: bulk only: act on the first N invoices, and on the rest only
+        when none of those failed.
     :param requests_per_minute: override the connection's rate budget for this task.
     """
 
@@ -125,7 +146,7 @@ class InvoiceActionOperator(BaseOperator):
         invoice_id: str | None = None,
         invoice_ids: Any = None,
         chargebee_conn_id: str = "chargebee_default",
-        dry_run: bool = False,
+        dry_run: bool | str = False,
         if_already_done: str = "succeed",
         if_not_eligible: str = "fail",
         failure_policy: str = "fail_at_end",
@@ -134,6 +155,7 @@ class InvoiceActionOperator(BaseOperator):
         include_invoice: bool = False,
         max_workers: int = 8,
         requests_per_minute: float | None = None,
+        canary_size: int | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -144,6 +166,12 @@ class InvoiceActionOperator(BaseOperator):
             )
         if not 1 <= max_workers <= 64:
             raise ValueError(f"max_workers: {max_workers!r} must be from 1 to 64")
+        if not isinstance(dry_run, bool | str):
+            raise ValueError(f"dry_run: {dry_run!r} must be a bool or a template")
+        if canary_size is not None and (
+            isinstance(canary_size, bool) or not isinstance(canary_size, int) or canary_size < 1
+        ):
+            raise ValueError(f"canary_size: {canary_size!r} must be a positive integer")
         self.invoice_id = invoice_id
         self.invoice_ids = invoice_ids
         # Decided here: a template may render either field to None at run time.
@@ -159,6 +187,7 @@ class InvoiceActionOperator(BaseOperator):
         self.max_workers = max_workers
         self.requests_per_minute = requests_per_minute
         self._bulk_running = False
+        self.canary_size = canary_size
 
     def body_fields(self) -> dict[str, Any]:
         """The endpoint's body fields, checked; raises before anything is sent."""
@@ -187,8 +216,8 @@ class InvoiceActionOperator(BaseOperator):
     def _execute(self, context: Context) -> dict[str, Any]:
         from airflow_provider_cb.hooks.chargebee import ChargebeeHook
 
+        self.is_dry_run = _strict_bool("dry_run", self.is_dry_run)
         fields = self.body_fields()
-        self.is_dry_run = dry_run_flag(self.is_dry_run)
         identity = self.idempotency_key
         ids = _ids_from(self.invoice_ids) if self._bulk else [_single_id(self.invoice_id)]
         keys = {
@@ -244,7 +273,13 @@ class InvoiceActionOperator(BaseOperator):
 
     def _finish_single(self, context: Context, record: ActionRecord) -> dict[str, Any]:
         result = record.as_dict()
-        log.info("%s %s: %s", self.action.name, record.invoice_id, json.dumps(result))
+        log.info(
+            "%s%s %s: %s",
+            "DRY RUN " if self.is_dry_run else "",
+            self.action.name,
+            record.invoice_id,
+            json.dumps(result),
+        )
         choice = {
             "already_done": self.if_already_done,
             "not_eligible": self.if_not_eligible,
@@ -272,21 +307,34 @@ class InvoiceActionOperator(BaseOperator):
         keys: dict[str, str],
     ) -> dict[str, Any]:
         from airflow_provider_cb.client.bulk import BulkSummary, run_bulk
+        from airflow_provider_cb.client.canary import run_with_canary
 
+        self._log_start(client, len(ids))
+        _name_chunk(context, ids)
         summary = BulkSummary(action=self.action.name, total=len(ids))
-        self._bulk_running = True
-        try:
+
+        def run(batch: Sequence[str], stop_on_failure: bool) -> None:
             run_bulk(
-                ids,
+                batch,
                 lambda invoice_id: self._act(client, invoice_id, fields, keys[invoice_id]),
                 action=self.action.name,
                 total=len(ids),
                 max_workers=self.max_workers,
                 is_failure=self._is_failure,
-                fail_fast=self.failure_policy == "fail_fast",
+                fail_fast=stop_on_failure or self.failure_policy == "fail_fast",
                 retries=lambda: client.transport.retries,
                 summary=summary,
                 keys=keys,
+            )
+
+        self._bulk_running = True
+        try:
+            run_with_canary(
+                ids,
+                run,
+                summary=summary,
+                canary_size=self.canary_size or len(ids),
+                is_failure=self._is_failure,
             )
         except BaseException:
             result = self._summary_result(summary)
@@ -295,7 +343,37 @@ class InvoiceActionOperator(BaseOperator):
             raise
         finally:
             self._bulk_running = False
+        self._log_preview(summary)
         return self._finish_bulk(context, summary)
+
+    def _log_start(self, client: ChargebeeClient, count: int) -> None:
+        """One line a controller reads first: what, how many, how fast, for real or not."""
+        rate = client.transport.budget.requests_per_minute
+        log.info(
+            "%s%s %d invoices at <= %s/min with %d workers, dry run: %s",
+            "DRY RUN: " if self.is_dry_run else "",
+            _gerund(self.action.name),
+            count,
+            f"{rate:g}" if rate else "unlimited",
+            self.max_workers,
+            "yes" if self.is_dry_run else "no",
+        )
+        if count == 0:
+            log.info("%s: nothing to do, no invoices were selected", self.action.name)
+
+    def _log_preview(self, summary: BulkSummary) -> None:
+        """A dry run lists each invoice it would act on, with its amount when known."""
+        if not self.is_dry_run:
+            return
+        for record in summary.records:
+            if record.outcome == "would_act":
+                found = record.as_dict()
+                amount = (
+                    f" ({found.get('amount_due')} {found.get('currency_code')} due)"
+                    if found.get("amount_due") is not None
+                    else ""
+                )
+                log.info("DRY RUN: would %s %s%s", self.action.name, record.invoice_id, amount)
 
     def _summary_result(self, summary: BulkSummary) -> dict[str, Any]:
         result = summary.as_dict()
@@ -313,7 +391,8 @@ class InvoiceActionOperator(BaseOperator):
             or (outcome == "already_done" and self.if_already_done == "fail")
         )
         log.info(
-            "%s: %s in %.1fs",
+            "%s%s: %s in %.1fs",
+            "DRY RUN " if self.is_dry_run else "",
             self.action.name,
             json.dumps(result["counts"]),
             summary.elapsed_seconds,

@@ -62,7 +62,7 @@ def test_selection_filters_and_chunks(dag_files: DagFiles, emulator: ChargebeeEm
         "select_filters",
         """
 ListInvoicesOperator(task_id="select", status=["payment_due", "not_paid"], customer_id="cus_a",
-                     use_data_interval=False, chunk_size=4)
+                     period="all", chunk_size=4)
 """,
     )
     chunks = xcom_of(dag_run, "select")

@@ -42,6 +42,21 @@ def latest_run_id(emulator: ChargebeeEmulator) -> str:
     return max(runs, key=lambda run: run["run_after"])["run_id"]
 
 
+def grid_labels(run_id: str) -> list[str | None]:
+    """The names the grid shows for the mapped close tasks (their rendered map index)."""
+    from airflow.models.taskinstance import TaskInstance
+    from airflow.utils.session import create_session
+
+    with create_session() as session:
+        tis = (
+            session.query(TaskInstance)
+            .filter_by(dag_id="chargebee_month_end", task_id="close_pending", run_id=run_id)
+            .order_by(TaskInstance.map_index)
+            .all()
+        )
+        return [ti.rendered_map_index for ti in tis]
+
+
 def rerun_close_tasks(emulator: ChargebeeEmulator, run_id: str) -> dict[str, int]:
     """Run each mapped close task again in the same DAG run, as a retry or a clear would."""
     totals: dict[str, int] = {}
@@ -78,6 +93,12 @@ def test_month_end_closes_each_pending_invoice_of_the_month_exactly_once(
 
     first = airflow(emulator, "dags", "test", "chargebee_month_end", RUN_DATE)
     assert f'month-end close: {{"done": {PENDING}}}' in first
+    assert f"selected {PENDING} pending invoices dated 2026-10-01..2026-10-31 UTC" in first
+    assert "closing 500 invoices at <= " in first and "dry run: no" in first
+    assert grid_labels(latest_run_id(emulator)) == [
+        "chunk 1/2: inv_000001…inv_000500 (500)",
+        "chunk 2/2: inv_000501…inv_000900 (400)",
+    ]
     assert emulator.count_applied(action="close") == PENDING
     assert {a.invoice_id for a in emulator.applied_actions} == set(pending)
     assert all(emulator.invoice(i)["status"] == "payment_due" for i in pending)
@@ -96,8 +117,11 @@ def test_month_end_closes_each_pending_invoice_of_the_month_exactly_once(
 
     # A new run for the same month selects nothing: nothing is pending any more.
     requests_before = len(emulator.requests)
-    airflow(emulator, "dags", "test", "chargebee_month_end", RUN_DATE)
+    empty = airflow(emulator, "dags", "test", "chargebee_month_end", RUN_DATE)
     second_run = emulator.requests.snapshot()[requests_before:]
+    # An empty month is one empty chunk: the close runs, says so, and the report still runs.
+    assert "close: nothing to do" in empty
+    assert "month-end close: {}" in empty
     assert [r.method for r in second_run] == ["GET"]
     assert emulator.count_applied(action="close") == PENDING
     assert emulator.duplicates() == {}

@@ -303,41 +303,6 @@ def test_bad_input_fails_without_spending_retries_and_sends_nothing(
     assert list(emulator.requests) == []
 
 
-@pytest.mark.parametrize(("param", "posted"), [(False, True), (True, False), ("false", True)])
-def test_a_templated_dry_run_is_a_real_switch(
-    dag_files: DagFiles, emulator: ChargebeeEmulator, param: Any, posted: bool
-) -> None:
-    """Tried as a new user would: ``"{{ params.dry }}"`` always previewed."""
-    emulator.seed(1, status="pending")
-    body = (
-        'CloseInvoiceOperator(task_id="close", invoice_id="inv_000001", dry_run="{{ params.dry }}")'
-    )
-    source = dag_source("dry_switch", body).replace(
-        'default_args={"retries": 0}', f'default_args={{"retries": 0}}, params={{"dry": {param!r}}}'
-    )
-    record = xcom_of(dag_files.load("dry_switch", source).test(), "close")
-    assert record["outcome"] == ("done" if posted else "would_act")
-    assert bool(posts(emulator)) is posted
-
-
-def test_a_dry_run_value_that_is_not_a_boolean_fails_naming_the_parameter(
-    dag_files: DagFiles, emulator: ChargebeeEmulator
-) -> None:
-    emulator.seed(1, status="pending")
-    dag_run = run(
-        dag_files,
-        "dry_bad",
-        """
-CloseInvoiceOperator(task_id="close", invoice_id="inv_000001", dry_run="{{ 'yes' }}",
-                     retries=3)
-""",
-    )
-    ti = dag_run.get_task_instance("close")
-    assert str(ti.state) == "failed"
-    assert ti.try_number == 1
-    assert emulator.requests.snapshot() == []
-
-
 def test_a_dry_run_records_an_unknown_invoice_like_the_real_action(
     dag_files: DagFiles, emulator: ChargebeeEmulator
 ) -> None:

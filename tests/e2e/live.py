@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import httpx
+import pendulum
 
 from tests.helpers import REPO, airflow_cli
 
@@ -34,6 +35,8 @@ WRONG_KEY = "test_WRONGKEY_5678"
 SITE = "acme"
 SEEDS = (("pending", 12), ("payment_due", 6), ("paid", 2))
 """inv_000001-012 pending, inv_000013-018 payment_due, inv_000019-020 paid (the CLI numbers on)."""
+SEED_DATE = pendulum.now("UTC").start_of("month").subtract(days=15)
+"""Every seeded invoice is dated in the middle of last month: the month a run triggered now closes."""
 DAG_FILES = (
     REPO / "example_dags" / "chargebee_month_end.py",
     *(Path(__file__).parent / "dags").glob("*.py"),
@@ -219,7 +222,8 @@ def _emulator(folder: Path, stack: ExitStack) -> tuple[Process, str]:
     seeds = [arg for status, count in SEEDS for arg in ("--seed", f"{status}={count}")]
     command = [
         sys.executable, "-m", "airflow_provider_cb.testing",
-        "--api-key", CANARY_KEY, "--site", SITE, *seeds, "--ready-file", str(ready),
+        "--api-key", CANARY_KEY, "--site", SITE, *seeds, "--date", SEED_DATE.isoformat(),
+        "--ready-file", str(ready),
     ]  # fmt: skip
     process = start("emulator", command, os.environ, folder, stack)
     url = poll(

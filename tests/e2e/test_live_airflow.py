@@ -11,10 +11,9 @@ import json
 import re
 from pathlib import Path
 
-import pendulum
 import pytest
 
-from tests.e2e.live import CANARY_KEY, SITE, WRONG_KEY, LiveAirflow, poll
+from tests.e2e.live import CANARY_KEY, SEED_DATE, SITE, WRONG_KEY, LiveAirflow, poll
 
 pytestmark = pytest.mark.slow
 
@@ -35,14 +34,8 @@ def wait_deferred(live: LiveAirflow, dag_id: str, run_id: str, task_id: str) -> 
 
 
 def test_month_end_run_closes_the_months_pending_invoices(live: LiveAirflow) -> None:
-    month = pendulum.now("UTC").start_of("month")
-    live.trigger(
-        "chargebee_month_end",
-        "month_end_e2e",
-        logical_date=month.isoformat(),
-        data_interval_start=month.isoformat(),
-        data_interval_end=month.add(months=1).isoformat(),
-    )
+    # Triggered now, without a logical date: the run closes last month, where the invoices are.
+    live.trigger("chargebee_month_end", "month_end_e2e")
 
     assert live.wait_for_run("chargebee_month_end", "month_end_e2e") == "success"
     chunk = live.xcom("chargebee_month_end", "month_end_e2e", "close_pending", map_index=0)
@@ -53,6 +46,32 @@ def test_month_end_run_closes_the_months_pending_invoices(live: LiveAirflow) -> 
     ]
     assert closed == ["payment_due"] * 12
     assert live.emulator("GET", "/invoices", **{"status[is]": "pending"})["list"] == []
+    close = live.get(
+        "/api/v2/dags/chargebee_month_end/dagRuns/month_end_e2e/taskInstances/close_pending/0"
+    )
+    assert close["rendered_map_index"] == "chunk 1/1: inv_000001…inv_000012 (12)"
+
+
+def test_a_run_without_a_logical_date_never_selects_the_wrong_month(live: LiveAirflow) -> None:
+    dag_id, run_id = "chargebee_periods", "periods_e2e"
+    live.trigger(dag_id, run_id)  # logical_date: null, as a REST client or the UI sends
+    assert live.wait_for_run(dag_id, run_id) == "failed"
+
+    by_interval = live.get(f"/api/v2/dags/{dag_id}/dagRuns/{run_id}/taskInstances/by_data_interval")
+    assert (by_interval["state"], by_interval["try_number"]) == ("failed", 1)
+    task = f"/api/v2/dags/{dag_id}/dagRuns/{run_id}/taskInstances/by_data_interval"
+    log = live.api.get(f"{task}/logs/1", headers={"Accept": "application/json"}).text
+    assert "this run has no data interval" in log and "previous_month" in log
+
+    last = SEED_DATE.start_of("month")
+    previous = live.xcom(dag_id, run_id, "previous_month", key="chargebee_plan")
+    assert (
+        previous["range"] == f"{last.to_date_string()}..{last.end_of('month').to_date_string()} UTC"
+    )
+    assert previous["count"] == 20  # every seeded invoice
+    assert len(live.xcom(dag_id, run_id, "previous_month")) == 20
+    this_month = live.xcom(dag_id, run_id, "this_month", key="chargebee_plan")
+    assert (this_month["count"], live.xcom(dag_id, run_id, "this_month")) == (0, [])
 
 
 def test_deferrable_sensor_waits_in_the_triggerer_until_paid(live: LiveAirflow) -> None:

@@ -220,25 +220,56 @@ CASES: list[Case] = [
         "text_remove_note_none", "remove_general_note", None, native=False, remove_general_note=V
     ),
     templated("text_date_none", "invoice_date", None, native=False, invoice_date=V),
+    templated("text_dry_run_yes", "dry_run", "yes", native=False, dry_run=V),
+    templated("native_dry_run_none", "dry_run", None, native=True, dry_run=V),
     # Operator choices and the selection's filters.
     op("failure_policy_unknown", "failure_policy", failure_policy="sometimes"),
     op("if_already_done_unknown", "if_already_done", if_already_done="ignore"),
     op("if_not_eligible_unknown", "if_not_eligible", if_not_eligible="retry"),
     op("max_workers_zero", "max_workers", max_workers=0),
+    op("canary_size_zero", "canary_size", canary_size=0),
+    op("dry_run_number", "dry_run", dry_run=1),
     Case(
-        "list_status_unknown", "status", operator="ListInvoicesOperator", kwargs={"status": "open"}
+        "list_status_unknown",
+        "status",
+        operator="ListInvoicesOperator",
+        kwargs={"status": "open", "period": "all"},
     ),
     Case(
         "list_customer_path",
         "customer_id",
         operator="ListInvoicesOperator",
-        kwargs={"customer_id": "c/1"},
+        kwargs={"customer_id": "c/1", "period": "all"},
     ),
     Case(
         "list_date_half_pair",
         "date[between]",
         operator="ListInvoicesOperator",
         kwargs={"date": {"between": ("2026-01-01T00:00:00Z",)}},
+    ),
+    Case(
+        "list_period_unknown",
+        "period",
+        operator="ListInvoicesOperator",
+        kwargs={"period": "monthly"},
+    ),
+    Case(
+        "list_no_interval",
+        "period",
+        operator="ListInvoicesOperator",
+        kwargs={"status": "pending"},
+    ),
+    Case(
+        "list_timezone_unknown",
+        "timezone",
+        operator="ListInvoicesOperator",
+        kwargs={"period": "month", "timezone": "Europe/Atlantis"},
+    ),
+    Case(
+        "list_max_amount_due_float",
+        "max_amount_due[EUR]",
+        operator="ListInvoicesOperator",
+        kwargs={"period": "all", "max_amount_due": {"EUR": 10.5}},
     ),
     Case(
         "list_max_results_zero",

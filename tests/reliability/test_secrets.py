@@ -290,7 +290,7 @@ from airflow_provider_cb.operators import CloseInvoiceOperator, ListInvoicesOper
 
 with DAG("secrets_in_a_run", schedule=None, start_date=pendulum.datetime(2026, 1, 1, tz="UTC"),
          default_args={"retries": 0}) as dag:
-    select = ListInvoicesOperator(task_id="select", status="pending", use_data_interval=False)
+    select = ListInvoicesOperator(task_id="select", status="pending", period="all")
     # Runs first, so the scripted faults land on its POSTs.
     close_many = CloseInvoiceOperator(task_id="close_many", max_workers=1,
                                       invoice_ids=["inv_000002", "inv_000003", "inv_000004"])

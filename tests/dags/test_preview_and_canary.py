@@ -1,0 +1,141 @@
+"""The dry-run switch, the canary and the start line inside real ``dag.test()`` runs."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pendulum
+import pytest
+
+from airflow_provider_cb.testing import ChargebeeEmulator
+from tests.dags.conftest import Output
+from tests.dags.test_periods_and_plans import dag_source
+from tests.helpers import DagFiles, xcom_of
+
+RUN_DATE = pendulum.datetime(2026, 11, 2, tz="UTC")
+
+
+def run(
+    dag_files: DagFiles, dag_id: str, body: str, params: str = "{}", native: bool = False
+) -> Any:
+    source = dag_source(dag_id, "None", body).replace(
+        "default_args=", f"params={params}, render_template_as_native_obj={native}, default_args="
+    )
+    return dag_files.load(dag_id, source).test(logical_date=RUN_DATE)
+
+
+@pytest.fixture
+def emulator(chargebee_conn_env: ChargebeeEmulator) -> ChargebeeEmulator:
+    return chargebee_conn_env
+
+
+@pytest.mark.parametrize(
+    ("switch", "native", "applied"),
+    [(False, False, 3), (True, False, 0), (False, True, 3), (True, True, 0)],
+    ids=["false-text", "true-text", "false-native", "true-native"],
+)
+def test_a_templated_dry_run_switch_switches(
+    dag_files: DagFiles, emulator: ChargebeeEmulator, switch: bool, native: bool, applied: int
+) -> None:
+    ids = emulator.seed(3, status="pending")
+    dag_run = run(
+        dag_files,
+        "preview_switch",
+        f"""
+CloseInvoiceOperator(task_id="bulk", invoice_ids={ids!r}, dry_run="{{{{ params.dry }}}}")
+CloseInvoiceOperator.partial(task_id="mapped", dry_run="{{{{ params.dry }}}}").expand(
+    invoice_ids=[{ids!r}])
+""",
+        params=f'{{"dry": {switch}}}',
+        native=native,
+    )
+    assert dag_run.state == "success"
+    assert xcom_of(dag_run, "bulk")["dry_run"] is switch
+    assert xcom_of(dag_run, "mapped", map_index=0)["dry_run"] is switch
+    assert emulator.count_applied() == applied
+    posts = [r for r in emulator.requests if r.method == "POST"]
+    assert (posts == []) is switch
+
+
+@pytest.mark.parametrize("value", ["yes", "1", "", "None"])
+def test_anything_but_a_boolean_fails_naming_dry_run_without_a_retry(
+    dag_files: DagFiles, emulator: ChargebeeEmulator, output: Output, value: str
+) -> None:
+    ids = emulator.seed(2, status="pending")
+    dag_run = run(
+        dag_files,
+        "preview_bad_switch",
+        f'CloseInvoiceOperator(task_id="bulk", invoice_ids={ids!r}, dry_run="{{{{ params.dry }}}}")',
+        params=f"{{'dry': {value!r}}}",
+    )
+    ti = dag_run.get_task_instance("bulk")
+    assert str(ti.state) == "failed"
+    assert ti.try_number == 1
+    assert "dry_run: " in output.text()
+    assert list(emulator.requests) == [], "refused before any request"
+
+
+def test_a_dry_run_says_so_and_lists_what_it_would_act_on(
+    dag_files: DagFiles, emulator: ChargebeeEmulator, output: Output
+) -> None:
+    emulator.seed(2, status="pending", amount_due=4_200, currency_code="EUR")
+    dag_run = run(
+        dag_files,
+        "preview_log",
+        """
+CloseInvoiceOperator(task_id="bulk", invoice_ids=["inv_000001", "inv_000002"], dry_run=True,
+                     requests_per_minute=600, max_workers=2)
+""",
+    )
+    assert dag_run.state == "success"
+    text = output.text()
+    assert "DRY RUN: closing 2 invoices at <= 600/min with 2 workers, dry run: yes" in text
+    assert 'DRY RUN close: {"would_act": 2}' in text
+    for invoice_id in ("inv_000001", "inv_000002"):
+        assert f"DRY RUN: would close {invoice_id}" in text
+    assert all(r.method != "POST" for r in emulator.requests)
+
+
+def test_a_real_run_states_what_it_is_about_to_do(
+    dag_files: DagFiles, emulator: ChargebeeEmulator, output: Output
+) -> None:
+    ids = emulator.seed(3, status="payment_due", dunning_status="in_progress")
+    run(
+        dag_files,
+        "start_line",
+        f"StopDunningOperator(task_id='stop', invoice_ids={ids!r}, requests_per_minute=1000)",
+    )
+    assert (
+        "stopping dunning on 3 invoices at <= 1000/min with 8 workers, dry run: no" in output.text()
+    )
+
+
+CANARY = """
+CloseInvoiceOperator(task_id="close", invoice_ids={ids!r}, canary_size=3, max_workers=4)
+"""
+
+
+def test_a_failing_canary_leaves_the_rest_untouched(
+    dag_files: DagFiles, emulator: ChargebeeEmulator
+) -> None:
+    ids = emulator.seed(10, status="pending")
+    ids.insert(1, "missing_1")
+    dag_run = run(dag_files, "canary_fails", CANARY.format(ids=ids))
+    assert str(dag_run.get_task_instance("close").state) == "failed"
+    summary = xcom_of(dag_run, "close", key="chargebee_result")
+    assert summary["stopped_early"] is True
+    assert summary["total"] == 11
+    assert summary["counts"] == {"done": 2, "failed": 1}
+    assert sorted(a.invoice_id for a in emulator.applied_actions) == ids[0:1] + ids[2:3]
+
+
+def test_a_passing_canary_goes_on_with_the_rest(
+    dag_files: DagFiles, emulator: ChargebeeEmulator
+) -> None:
+    ids = emulator.seed(10, status="pending")
+    dag_run = run(dag_files, "canary_passes", CANARY.format(ids=ids))
+    summary = xcom_of(dag_run, "close")
+    assert summary["counts"] == {"done": 10}
+    assert summary["total"] == 10 and summary["stopped_early"] is False
+    assert emulator.count_applied() == 10
+    assert emulator.duplicates() == {}

@@ -1,0 +1,46 @@
+"""A selection's plan: sums per currency, the largest invoices, and the amount guard."""
+
+from __future__ import annotations
+
+import pytest
+
+from airflow_provider_cb.client.errors import ChargebeeValidationError
+from airflow_provider_cb.client.plans import SelectionPlan, check_max_amount_due
+
+
+def plan_of(*invoices: tuple[str, str, int]) -> SelectionPlan:
+    plan = SelectionPlan("2026-10-01..2026-10-31 UTC")
+    for invoice_id, currency, amount in invoices:
+        plan.add(
+            {"id": invoice_id, "currency_code": currency, "amount_due": amount, "total": amount}
+        )
+    return plan
+
+
+def test_the_largest_five_by_amount_due_in_order() -> None:
+    plan = plan_of(*((f"inv_{n}", "EUR", n * 100) for n in range(1, 9)))
+    assert [entry["invoice_id"] for entry in plan.largest] == [f"inv_{n}" for n in (8, 7, 6, 5, 4)]
+    assert plan.as_dict()["totals"] == {"EUR": {"amount_due": 3_600, "total": 3_600}}
+
+
+def test_a_record_without_amounts_still_counts() -> None:
+    plan = SelectionPlan("r")
+    plan.add({"id": "inv_1"})
+    assert (plan.count, plan.totals) == (1, {"unknown": {"amount_due": 0, "total": 0}})
+
+
+def test_the_guard_names_the_currency_and_the_limit() -> None:
+    plan = plan_of(("inv_1", "EUR", 600), ("inv_2", "EUR", 500))
+    plan.check({"EUR": 1_100})
+    with pytest.raises(ChargebeeValidationError, match=r"^max_amount_due\[EUR\]: .* 1100 .* 1099"):
+        plan.check({"EUR": 1_099})
+    with pytest.raises(ChargebeeValidationError, match="no limit for EUR"):
+        plan.check({"USD": 10**9})
+
+
+@pytest.mark.parametrize(
+    "bad", [{}, [("EUR", 1)], {"EURO": 1}, {"EUR": -1}, {"EUR": 1.5}, {"EUR": True}]
+)
+def test_bad_limits_are_refused_naming_the_parameter(bad: object) -> None:
+    with pytest.raises(ChargebeeValidationError, match=r"^max_amount_due"):
+        check_max_amount_due(bad)
