@@ -37,6 +37,7 @@ from airflow_provider_cb.client.errors import (
 )
 from airflow_provider_cb.client.invoices import ApiVersion
 from airflow_provider_cb.client.ratebudget import RateBudget
+from airflow_provider_cb.client.reading import RequestDeadline, read_capped
 from airflow_provider_cb.client.settings import ClientSettings
 
 log = logging.getLogger(__name__)
@@ -123,6 +124,13 @@ def transport_error(method: str, path: str, exc: httpx.HTTPError) -> ChargebeeTr
     if detail:
         cause += f": {detail[:200]}"
     return ChargebeeTransportError(method, path, cause, sent=not never_sent)
+
+
+def closed_client_error(method: str, path: str, exc: RuntimeError) -> ChargebeeTransportError:
+    """The hook was closed while this request was on its way: final, as a retry would be too."""
+    error = ChargebeeTransportError(method, path, f"client closed during the request ({exc})")
+    error.retryable = False
+    return error
 
 
 class Transport:
@@ -220,6 +228,33 @@ class Transport:
                 else:
                     self._sleep(delay)
 
+    def _exchange(
+        self,
+        method: str,
+        url: str,
+        path: str,
+        query: Mapping[str, str] | None,
+        content: bytes | None,
+        headers: Mapping[str, str],
+    ) -> httpx.Response:
+        """One request and its answer, within the timeout as a whole and the size cap."""
+        deadline = RequestDeadline(self.settings.timeout)
+        try:
+            request = self._http.build_request(
+                method,
+                url,
+                params=query,
+                content=content,
+                headers=headers,
+                extensions={"timeout": deadline},
+            )
+            return read_capped(method, path, self._http.send(request, stream=True), deadline)
+        except httpx.HTTPError as exc:
+            raise transport_error(method, path, exc) from None
+        except RuntimeError as exc:
+            # httpx refuses to send on a client another thread has just closed.
+            raise closed_client_error(method, path, exc) from None
+
     def _send_once(
         self,
         method: str,
@@ -237,12 +272,7 @@ class Transport:
         if method == "POST":
             content = urlencode(form).encode("ascii")
             send_headers["Content-Type"] = "application/x-www-form-urlencoded"
-        try:
-            response = self._http.request(
-                method, url, params=query, content=content, headers=send_headers
-            )
-        except httpx.HTTPError as exc:
-            raise transport_error(method, path, exc) from None
+        response = self._exchange(method, url, path, query, content, send_headers)
         log.debug("%s %s -> HTTP %d (attempt %d)", method, path, response.status_code, attempt)
         if response.status_code >= 300:
             raise error_from_response(response)
