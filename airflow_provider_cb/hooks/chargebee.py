@@ -260,9 +260,11 @@ class ChargebeeHook(BaseHook):
     def get_invoice(self, invoice_id: str) -> dict[str, Any]:
         return self.get_conn().get_invoice(invoice_id)
 
-    def iter_invoices(self, **filters: Any) -> Iterator[dict[str, Any]]:
+    def iter_invoices(
+        self, *, max_pages: int | None = None, **filters: Any
+    ) -> Iterator[dict[str, Any]]:
         """Invoices matching Chargebee's filters, following ``next_offset`` 100 at a time."""
-        return self.get_conn().iter_invoices(**filters)
+        return self.get_conn().iter_invoices(max_pages=max_pages, **filters)
 
     def test_connection(self) -> tuple[bool, str]:
         """One cheap read (a single-invoice list page) that proves key and site work."""
