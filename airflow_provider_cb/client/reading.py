@@ -8,9 +8,14 @@ the time left until one deadline, and answers are read in chunks up to a cap.
 
 from __future__ import annotations
 
+import contextlib
+import ssl
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterable, Iterator
+from contextvars import ContextVar
+from typing import Any
 
+import httpcore
 import httpx
 
 from airflow_provider_cb.client.errors import ChargebeeTransportError
@@ -23,33 +28,114 @@ _SMALLEST_WAIT = 0.001
 _DROPPED_HEADERS = frozenset({"content-encoding", "content-length", "transfer-encoding"})
 
 
-class RequestDeadline(dict[str, float | None]):
-    """httpx per-request timeouts that shrink to the time left until one deadline.
-
-    httpcore looks up the connect, write, read and pool timeout again for every
-    network operation, so each of them, and all of them together, end by the
-    deadline: connect, send and receive are bounded by ``seconds`` in total.
-    """
+class Deadline:
+    """The moment by which a whole request, connect to last byte, must be done."""
 
     def __init__(self, seconds: float) -> None:
-        super().__init__(connect=seconds, read=seconds, write=seconds, pool=seconds)
         self.seconds = seconds
         self.ends_at = time.monotonic() + seconds
-
-    def left(self) -> float:
-        return max(self.ends_at - time.monotonic(), _SMALLEST_WAIT)
 
     def expired(self) -> bool:
         return time.monotonic() >= self.ends_at
 
-    def get(self, key: str, default: object = None) -> float | None:
-        return self.left() if key in self else None
+    def bound(self, timeout: float | None) -> float:
+        """``timeout`` for one network operation, cut to the time left."""
+        left = max(self.ends_at - time.monotonic(), _SMALLEST_WAIT)
+        return left if timeout is None else min(timeout, left)
 
-    def __getitem__(self, key: str) -> float | None:
-        return self.left()
+
+_current: ContextVar[Deadline | None] = ContextVar("chargebee_request_deadline", default=None)
 
 
-def _too_slow(method: str, path: str, deadline: RequestDeadline) -> ChargebeeTransportError:
+@contextlib.contextmanager
+def request_deadline(seconds: float) -> Iterator[Deadline]:
+    """Bound every network operation of this thread's request by one deadline."""
+    deadline = Deadline(seconds)
+    token = _current.set(deadline)
+    try:
+        yield deadline
+    finally:
+        _current.reset(token)
+
+
+def _bounded(timeout: float | None) -> float | None:
+    deadline = _current.get()
+    return timeout if deadline is None else deadline.bound(timeout)
+
+
+class _DeadlineStream(httpcore.NetworkStream):
+    """A connection whose every read and write ends by the current request's deadline."""
+
+    def __init__(self, inner: httpcore.NetworkStream) -> None:
+        self._inner = inner
+
+    def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
+        return self._inner.read(max_bytes, _bounded(timeout))
+
+    def write(self, buffer: bytes, timeout: float | None = None) -> None:
+        self._inner.write(buffer, _bounded(timeout))
+
+    def close(self) -> None:
+        self._inner.close()
+
+    def start_tls(
+        self,
+        ssl_context: ssl.SSLContext,
+        server_hostname: str | None = None,
+        timeout: float | None = None,
+    ) -> httpcore.NetworkStream:
+        return _DeadlineStream(
+            self._inner.start_tls(ssl_context, server_hostname, _bounded(timeout))
+        )
+
+    def get_extra_info(self, info: str) -> Any:
+        return self._inner.get_extra_info(info)
+
+
+class _DeadlineBackend(httpcore.NetworkBackend):
+    """Opens connections that honour the deadline of the request using them.
+
+    httpcore takes a phase's timeout once (all the headers, all the body) and
+    applies it to every read of that phase; bounding each read here by the time
+    left is what stops a server that sends a byte just inside the timeout.
+    """
+
+    def __init__(self, inner: httpcore.NetworkBackend) -> None:
+        self._inner = inner
+
+    def connect_tcp(
+        self,
+        host: str,
+        port: int,
+        timeout: float | None = None,
+        local_address: str | None = None,
+        socket_options: Iterable[Any] | None = None,
+    ) -> httpcore.NetworkStream:
+        return _DeadlineStream(
+            self._inner.connect_tcp(host, port, _bounded(timeout), local_address, socket_options)
+        )
+
+    def connect_unix_socket(
+        self, path: str, timeout: float | None = None, socket_options: Iterable[Any] | None = None
+    ) -> httpcore.NetworkStream:
+        return _DeadlineStream(
+            self._inner.connect_unix_socket(path, _bounded(timeout), socket_options)
+        )
+
+    def sleep(self, seconds: float) -> None:
+        self._inner.sleep(seconds)
+
+
+def deadline_transport(*, verify: ssl.SSLContext, limits: httpx.Limits) -> httpx.HTTPTransport:
+    """httpx's own transport, with connections that honour :func:`request_deadline`."""
+    transport = httpx.HTTPTransport(verify=verify, limits=limits)
+    # httpx offers no argument for the network backend; its pool keeps it here.
+    pool: Any = transport._pool
+    pool._network_backend = _DeadlineBackend(pool._network_backend)
+    return transport
+
+
+def _too_slow(method: str, path: str, deadline: Deadline) -> ChargebeeTransportError:
     return ChargebeeTransportError(
         method, path, f"no complete answer within the timeout of {deadline.seconds:g}s"
     )
@@ -64,7 +150,7 @@ def _too_large(method: str, path: str) -> ChargebeeTransportError:
 class _Collector:
     """Chunks of one answer, checked against the deadline and the size cap as they come."""
 
-    def __init__(self, method: str, path: str, deadline: RequestDeadline) -> None:
+    def __init__(self, method: str, path: str, deadline: Deadline) -> None:
         self.method = method
         self.path = path
         self.deadline = deadline
@@ -105,13 +191,13 @@ def _check_declared_size(method: str, path: str, streamed: httpx.Response) -> No
 
 
 def read_capped(
-    method: str, path: str, streamed: httpx.Response, deadline: RequestDeadline
+    method: str, path: str, streamed: httpx.Response, deadline: Deadline
 ) -> httpx.Response:
     """Read a streamed answer within the deadline and the size cap, then close it."""
     try:
         _check_declared_size(method, path, streamed)
         collector = _Collector(method, path, deadline)
-        chunks: Iterator[bytes] = streamed.iter_bytes(chunk_size=64 * 1024)
+        chunks: Iterator[bytes] = streamed.iter_bytes()
         for chunk in chunks:
             collector.add(chunk)
         return collector.response(streamed)
@@ -120,13 +206,13 @@ def read_capped(
 
 
 async def aread_capped(
-    method: str, path: str, streamed: httpx.Response, deadline: RequestDeadline
+    method: str, path: str, streamed: httpx.Response, deadline: Deadline
 ) -> httpx.Response:
     """:func:`read_capped` for the async client of the trigger."""
     try:
         _check_declared_size(method, path, streamed)
         collector = _Collector(method, path, deadline)
-        chunks: AsyncIterator[bytes] = streamed.aiter_bytes(chunk_size=64 * 1024)
+        chunks: AsyncIterator[bytes] = streamed.aiter_bytes()
         async for chunk in chunks:
             collector.add(chunk)
         return collector.response(streamed)

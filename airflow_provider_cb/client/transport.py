@@ -37,7 +37,7 @@ from airflow_provider_cb.client.errors import (
 )
 from airflow_provider_cb.client.invoices import ApiVersion
 from airflow_provider_cb.client.ratebudget import RateBudget
-from airflow_provider_cb.client.reading import RequestDeadline, read_capped
+from airflow_provider_cb.client.reading import deadline_transport, read_capped, request_deadline
 from airflow_provider_cb.client.settings import ClientSettings
 
 log = logging.getLogger(__name__)
@@ -150,17 +150,18 @@ class Transport:
         self.budget = budget or RateBudget(settings.requests_per_minute, sleep=sleep)
         self._sleep = sleep
         self._servers = {version: settings.server_url(version) for version in ("v1", "v2")}
+        limits = httpx.Limits(max_connections=POOL_SIZE, max_keepalive_connections=POOL_SIZE)
         self._http = httpx.Client(
             auth=httpx.BasicAuth(settings.api_key, ""),
             timeout=settings.timeout,
             follow_redirects=False,
             verify=_verifying_ssl_context(),
-            limits=httpx.Limits(max_connections=POOL_SIZE, max_keepalive_connections=POOL_SIZE),
             headers={
                 "Accept": "application/json",
                 "User-Agent": f"airflow-provider-chargebee/{__version__} httpx/{httpx.__version__}",
             },
-            transport=http_transport,
+            transport=http_transport
+            or deadline_transport(verify=_verifying_ssl_context(), limits=limits),
         )
         self._stats_lock = threading.Lock()
         self.retries = 0
@@ -238,17 +239,12 @@ class Transport:
         headers: Mapping[str, str],
     ) -> httpx.Response:
         """One request and its answer, within the timeout as a whole and the size cap."""
-        deadline = RequestDeadline(self.settings.timeout)
         try:
-            request = self._http.build_request(
-                method,
-                url,
-                params=query,
-                content=content,
-                headers=headers,
-                extensions={"timeout": deadline},
-            )
-            return read_capped(method, path, self._http.send(request, stream=True), deadline)
+            with request_deadline(self.settings.timeout) as deadline:
+                request = self._http.build_request(
+                    method, url, params=query, content=content, headers=headers
+                )
+                return read_capped(method, path, self._http.send(request, stream=True), deadline)
         except httpx.HTTPError as exc:
             raise transport_error(method, path, exc) from None
         except RuntimeError as exc:

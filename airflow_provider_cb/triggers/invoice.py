@@ -26,7 +26,7 @@ from airflow_provider_cb.client.errors import (
     error_from_response,
 )
 from airflow_provider_cb.client.invoices import DUNNING_STATUSES, INVOICE_STATUSES
-from airflow_provider_cb.client.reading import RequestDeadline, aread_capped
+from airflow_provider_cb.client.reading import Deadline, aread_capped
 from airflow_provider_cb.client.settings import ClientSettings
 from airflow_provider_cb.client.transport import retry_delay, transport_error
 from airflow_provider_cb.client.validation import check_id
@@ -227,12 +227,17 @@ class ChargebeeInvoiceTrigger(BaseTrigger):
 
 async def _get(http: httpx.AsyncClient, url: str, path: str, timeout: float) -> dict[str, Any]:
     """One GET of an invoice within ``timeout`` as a whole; failures become the client's errors."""
-    deadline = RequestDeadline(timeout)
+    deadline = Deadline(timeout)
     try:
-        request = http.build_request("GET", url, extensions={"timeout": deadline})
-        response = await aread_capped("GET", path, await http.send(request, stream=True), deadline)
+        async with asyncio.timeout(timeout):
+            streamed = await http.send(http.build_request("GET", url), stream=True)
+            response = await aread_capped("GET", path, streamed, deadline)
     except httpx.HTTPError as exc:
         raise transport_error("GET", path, exc) from None
+    except TimeoutError:
+        raise ChargebeeTransportError(
+            "GET", path, f"no complete answer within the timeout of {timeout:g}s"
+        ) from None
     if response.status_code >= 300:
         raise error_from_response(response)
     try:
