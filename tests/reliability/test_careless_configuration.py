@@ -17,6 +17,7 @@ from airflow.sdk import DAG
 from airflow.sdk.exceptions import AirflowFailException
 
 from airflow_provider_cb.client.errors import ChargebeeValidationError
+from airflow_provider_cb.operators import CloseInvoiceOperator
 from airflow_provider_cb.sensors import ChargebeeInvoiceSensor
 from airflow_provider_cb.testing import ChargebeeEmulator
 from tests.reliability.test_bad_input_matrix import Case, _connection, _run, conn, emu_conn, op
@@ -134,3 +135,22 @@ def test_a_base_url_error_never_quotes_the_userinfo(
     assert "base_url:" in str(caught.value)
     assert "hunter2secret" not in str(caught.value)
     assert "admin" not in str(caught.value)
+
+
+def test_bulk_with_if_already_done_skip_records_and_goes_on_as_documented(
+    chargebee_emulator: ChargebeeEmulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    emulator = chargebee_emulator
+    ids = emulator.seed(2, status="paid")
+    monkeypatch.setenv("AIRFLOW_CONN_CHARGEBEE_DEFAULT", emulator.connection_json())
+    with DAG("bulk_skip", schedule=None, start_date=pendulum.datetime(2026, 1, 1, tz="UTC")) as dag:
+        task = CloseInvoiceOperator(task_id="close", invoice_ids=ids, if_already_done="skip")
+    pushed: list[Any] = []
+    ti = SimpleNamespace(map_index=-1, xcom_push=lambda **kw: pushed.append(kw))
+    context: Any = {"dag": dag, "task": task, "run_id": "manual__m", "ti": ti, "params": {}}
+    task.render_template_fields(context)
+
+    summary = task.execute(context)
+
+    assert summary["counts"]["already_done"] == 2
+    assert [record["outcome"] for record in summary["records"]] == ["already_done"] * 2
