@@ -250,12 +250,18 @@ ECHOES: dict[str, Callable[[str], str]] = {
         base64.b64encode(_key_of(t).encode()).decode().rstrip("=")
     ),
     "key_base64_url_safe": lambda t: base64.urlsafe_b64encode(_key_of(t).encode()).decode(),
-    "header_base64_inside_longer_data": lambda t: base64.b64encode(
-        f"Authorization: Basic {_key_of(t)}:".encode()
+    "key_base64_inside_longer_data": lambda t: base64.b64encode(
+        f"user={_key_of(t)}".encode()
     ).decode(),
 }
 
-_NEEDLES = [KEY, KEY[5:21], base64.b64encode(f"{KEY}:".encode()).decode()[:20]]
+_NEEDLES = [
+    KEY,
+    KEY[5:21],
+    base64.b64encode(f"{KEY}:".encode()).decode()[:20],
+    # From character 8 on, these are the key's own bits, whatever precedes the value.
+    base64.b64encode(f"user={KEY}".encode()).decode()[8:28],
+]
 
 
 def _leaks(text: str) -> list[str]:
