@@ -11,7 +11,7 @@ from __future__ import annotations
 import contextlib
 import ssl
 import time
-from collections.abc import AsyncIterator, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from contextvars import ContextVar
 from typing import Any
 
@@ -150,12 +150,19 @@ def _too_large(method: str, path: str) -> ChargebeeTransportError:
 class _Collector:
     """Chunks of one answer, checked against the deadline and the size cap as they come."""
 
-    def __init__(self, method: str, path: str, deadline: Deadline) -> None:
+    def __init__(
+        self, method: str, path: str, streamed: httpx.Response, deadline: Deadline
+    ) -> None:
         self.method = method
         self.path = path
+        self.streamed = streamed
         self.deadline = deadline
         self.chunks: list[bytes] = []
         self.size = 0
+        declared = streamed.headers.get("content-length", "")
+        encoded = streamed.headers.get("content-encoding")
+        if declared.isdigit() and int(declared) > MAX_ANSWER_BYTES and not encoded:
+            raise _too_large(method, path)
 
     def add(self, chunk: bytes) -> None:
         self.size += len(chunk)
@@ -165,29 +172,19 @@ class _Collector:
             raise _too_slow(self.method, self.path, self.deadline)
         self.chunks.append(chunk)
 
-    def response(self, streamed: httpx.Response) -> httpx.Response:
+    def response(self) -> httpx.Response:
         """The answer as a plain response whose ``content`` is the decoded body."""
         headers = [
             (name, value)
-            for name, value in streamed.headers.multi_items()
+            for name, value in self.streamed.headers.multi_items()
             if name.lower() not in _DROPPED_HEADERS
         ]
         return httpx.Response(
-            streamed.status_code,
+            self.streamed.status_code,
             headers=headers,
             content=b"".join(self.chunks),
-            request=streamed.request,
+            request=self.streamed.request,
         )
-
-
-def _check_declared_size(method: str, path: str, streamed: httpx.Response) -> None:
-    declared = streamed.headers.get("content-length", "")
-    if (
-        declared.isdigit()
-        and int(declared) > MAX_ANSWER_BYTES
-        and not streamed.headers.get("content-encoding")
-    ):
-        raise _too_large(method, path)
 
 
 def read_capped(
@@ -195,12 +192,10 @@ def read_capped(
 ) -> httpx.Response:
     """Read a streamed answer within the deadline and the size cap, then close it."""
     try:
-        _check_declared_size(method, path, streamed)
-        collector = _Collector(method, path, deadline)
-        chunks: Iterator[bytes] = streamed.iter_bytes()
-        for chunk in chunks:
+        collector = _Collector(method, path, streamed, deadline)
+        for chunk in streamed.iter_bytes():
             collector.add(chunk)
-        return collector.response(streamed)
+        return collector.response()
     finally:
         streamed.close()
 
@@ -210,11 +205,9 @@ async def aread_capped(
 ) -> httpx.Response:
     """:func:`read_capped` for the async client of the trigger."""
     try:
-        _check_declared_size(method, path, streamed)
-        collector = _Collector(method, path, deadline)
-        chunks: AsyncIterator[bytes] = streamed.aiter_bytes()
-        async for chunk in chunks:
+        collector = _Collector(method, path, streamed, deadline)
+        async for chunk in streamed.aiter_bytes():
             collector.add(chunk)
-        return collector.response(streamed)
+        return collector.response()
     finally:
         await streamed.aclose()
