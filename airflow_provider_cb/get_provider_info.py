@@ -54,7 +54,7 @@ CONN_FIELDS: dict[str, dict[str, Any]] = {
     "base_url": _text(
         "Base URL override",
         "Replaces protocol, site, domain and port, e.g. http://127.0.0.1:8080 for the emulator; "
-        "/api/v2 is appended.",
+        "/api/v2 is appended, so leave it out. Port 1 to 65535; no user or password.",
         format="url",
     ),
     "origin_user": _text(
@@ -74,17 +74,22 @@ CONN_FIELDS: dict[str, dict[str, Any]] = {
     ),
     "requests_per_minute": _number(
         "Requests per minute",
-        "The site's rate budget shared by all workers of a task (test sites allow 150).",
+        "The site's rate budget shared by all workers of a task (test sites allow 150); "
+        "1 to 100000.",
         "number",
-        minimum=0,
+        minimum=1,
         maximum=100000,
     ),
     "timeout": _number(
-        "Timeout (seconds)", "Per request; default 30.", "number", minimum=0, maximum=600
+        "Timeout (seconds)",
+        "For a whole request: connect, send and receive; 0.1 to 600, default 30.",
+        "number",
+        minimum=0.1,
+        maximum=600,
     ),
     "max_retries": _number(
         "Max retries",
-        "For 429, 503 and safe-to-repeat failures; default 4.",
+        "For 429, 503 and safe-to-repeat failures; a whole number from 0 to 20, default 4.",
         "integer",
         minimum=0,
         maximum=20,

@@ -27,16 +27,15 @@ API key, which is only ever handed to httpx's auth.
 
 from __future__ import annotations
 
-import base64
 import email.utils
 import json
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from typing import Any
 
 import httpx
 
-_MAX_BODY_EXCERPT = 200
+from airflow_provider_cb.client.redaction import body_excerpt, credentials_of, redact
 
 
 class ChargebeeError(Exception):
@@ -245,44 +244,6 @@ def _decode_error_body(response: httpx.Response) -> dict[str, Any] | None:
     return body if isinstance(body, dict) else None
 
 
-def _credentials_of(request: httpx.Request) -> list[str]:
-    """What the request's Authorization header carries, longest first.
-
-    A gateway or debugging proxy may echo request headers in its error page; these
-    are cut out of anything taken from an answer, so the key never reaches a message.
-    """
-    header = request.headers.get("authorization")
-    if not header:
-        return []
-    secrets = {header}
-    token = header.partition(" ")[2].strip()
-    if token:
-        secrets.add(token)
-        try:
-            decoded = base64.b64decode(token, validate=True).decode("utf-8")
-        except (ValueError, UnicodeDecodeError):
-            decoded = ""
-        user, _, password = decoded.partition(":")
-        secrets.update(part for part in (decoded, user, password) if len(part) >= 4)
-    return sorted(secrets, key=len, reverse=True)
-
-
-def _redact(text: str, secrets: Sequence[str]) -> str:
-    for secret in secrets:
-        text = text.replace(secret, "[redacted]")
-    return text
-
-
-def _body_excerpt(response: httpx.Response, secrets: Sequence[str] = ()) -> str:
-    # Redact before cutting short, so no part of a secret survives at the cut.
-    text = response.content[: _MAX_BODY_EXCERPT * 10].decode("utf-8", "replace")
-    text = " ".join(_redact(text, secrets).split())[:_MAX_BODY_EXCERPT]
-    content_type = response.headers.get("content-type", "unknown content type")
-    if not text:
-        return f"empty body ({content_type})"
-    return f"non-JSON body ({content_type}): {text!r}"
-
-
 def parse_retry_after(value: str | None, *, now: float | None = None) -> float | None:
     """Read a Retry-After header: seconds, or an HTTP date; junk reads as absent."""
     if value is None:
@@ -308,11 +269,11 @@ def error_from_response(response: httpx.Response) -> ChargebeeAPIError:
     method = response.request.method
     path = response.request.url.path
     retry_after = parse_retry_after(response.headers.get("retry-after"))
-    secrets = _credentials_of(response.request)
+    secrets = credentials_of(response.request)
     if body is None:
         return error_class(status, None, None, "")(
             http_status=status,
-            message=_body_excerpt(response, secrets),
+            message=body_excerpt(response, secrets),
             method=method,
             path=path,
             retry_after=retry_after,
@@ -322,7 +283,7 @@ def error_from_response(response: httpx.Response) -> ChargebeeAPIError:
         for key in keys:
             value = body.get(key)
             if value is not None and value != "":
-                return _redact(str(value), secrets)
+                return redact(str(value), secrets)
         return None
 
     code = text("api_error_code", "error_code")

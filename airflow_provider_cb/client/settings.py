@@ -18,7 +18,13 @@ from airflow_provider_cb.client.invoices import ApiVersion
 DEFAULT_ENVIRONMENT = "chargebee.com"
 _SITE = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?", re.IGNORECASE)
 _DOMAIN = re.compile(r"(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}", re.IGNORECASE)
-_API_KEY = re.compile(r"[A-Za-z0-9_\-:.]{8,200}")
+_API_KEY = re.compile(r"[A-Za-z0-9_\-.]{8,200}")
+_API_PATH = re.compile(r"/api(?:/v[12])?/?$")
+MIN_TIMEOUT_SECONDS = 0.1
+MAX_TIMEOUT_SECONDS = 600
+MIN_REQUESTS_PER_MINUTE = 1
+MAX_REQUESTS_PER_MINUTE = 100_000
+MAX_RETRIES = 20
 
 
 def _is_loopback(host: str) -> bool:
@@ -28,6 +34,20 @@ def _is_loopback(host: str) -> bool:
         return ipaddress.ip_address(host.strip("[]")).is_loopback
     except ValueError:
         return False
+
+
+def _is_ascii_match(pattern: re.Pattern[str], text: str) -> bool:
+    """A full match of ASCII only: with IGNORECASE, the Kelvin sign and the long s match [a-z]."""
+    return text.isascii() and pattern.fullmatch(text) is not None
+
+
+def _without_userinfo(url: str) -> str:
+    """The URL for an error message: whatever precedes '@' in the authority is cut out."""
+    scheme, separator, rest = url.partition("://")
+    if not separator:
+        return url.rpartition("@")[2]
+    authority, slash, path = rest.partition("/")
+    return f"{scheme}://{authority.rpartition('@')[2]}{slash}{path}"
 
 
 def _is_number(value: object) -> bool:
@@ -57,13 +77,19 @@ class ClientSettings:
     def __post_init__(self) -> None:
         self._check_api_key()
         self._check_numbers()
-        if self.site and (not _SITE.fullmatch(self.site) or self.site.lower().endswith("-test")):
+        if self.site is not None and not isinstance(self.site, str):
+            raise ChargebeeValidationError(
+                "site", f"must be a string, got {type(self.site).__name__}"
+            )
+        if self.site and (
+            not _is_ascii_match(_SITE, self.site) or self.site.lower().endswith("-test")
+        ):
             raise ChargebeeValidationError(
                 "site",
                 f"{self.site!r} is not a site name: letters, digits and '-' only, "
                 "without '-test' (set test_site instead)",
             )
-        if not _DOMAIN.fullmatch(self.environment):
+        if not isinstance(self.environment, str) or not _is_ascii_match(_DOMAIN, self.environment):
             raise ChargebeeValidationError(
                 "environment", f"{self.environment!r} is not a domain name like 'chargebee.com'"
             )
@@ -90,6 +116,12 @@ class ClientSettings:
             raise ChargebeeValidationError(
                 "api_key", "is missing (set the connection's password to the API key)"
             )
+        if ":" in self.api_key:
+            raise ChargebeeValidationError(
+                "api_key",
+                "contains ':', which Basic authentication cannot carry in a user name; "
+                "paste the key alone",
+            )
         if not _API_KEY.fullmatch(self.api_key):
             raise ChargebeeValidationError(
                 "api_key",
@@ -100,35 +132,62 @@ class ClientSettings:
     def _check_numbers(self) -> None:
         if self.port is not None and not (_is_integer(self.port) and 0 < self.port < 65536):
             raise ChargebeeValidationError("port", f"{self.port!r} is not a port from 1 to 65535")
-        if not _is_number(self.timeout) or not 0 < self.timeout <= 600:
-            raise ChargebeeValidationError("timeout", f"{self.timeout!r} must be within (0, 600]")
-        if not _is_integer(self.max_retries) or not 0 <= self.max_retries <= 20:
-            raise ChargebeeValidationError(
-                "max_retries", f"{self.max_retries!r} must be from 0 to 20"
-            )
-        if self.requests_per_minute is not None and not (
-            _is_number(self.requests_per_minute) and 0 < self.requests_per_minute <= 100_000
+        if not _is_number(self.timeout) or not (
+            MIN_TIMEOUT_SECONDS <= self.timeout <= MAX_TIMEOUT_SECONDS
         ):
             raise ChargebeeValidationError(
-                "requests_per_minute", f"{self.requests_per_minute!r} must be within (0, 100000]"
+                "timeout",
+                f"{self.timeout!r} must be seconds from {MIN_TIMEOUT_SECONDS} "
+                f"to {MAX_TIMEOUT_SECONDS}",
+            )
+        if not _is_integer(self.max_retries) or not 0 <= self.max_retries <= MAX_RETRIES:
+            raise ChargebeeValidationError(
+                "max_retries",
+                f"{self.max_retries!r} must be a whole number from 0 to {MAX_RETRIES}",
+            )
+        if self.requests_per_minute is not None and not (
+            _is_number(self.requests_per_minute)
+            and MIN_REQUESTS_PER_MINUTE <= self.requests_per_minute <= MAX_REQUESTS_PER_MINUTE
+        ):
+            raise ChargebeeValidationError(
+                "requests_per_minute",
+                f"{self.requests_per_minute!r} must be from {MIN_REQUESTS_PER_MINUTE} "
+                f"to {MAX_REQUESTS_PER_MINUTE}",
             )
 
     def _check_base_url(self) -> None:
-        assert self.base_url is not None
-        parts = urlsplit(self.base_url)
-        if parts.scheme not in ("https", "http") or not parts.hostname:
+        if not isinstance(self.base_url, str):
             raise ChargebeeValidationError(
-                "base_url", f"{self.base_url!r} must be an absolute http(s) URL with a host"
+                "base_url", f"must be a URL string, got {type(self.base_url).__name__}"
+            )
+        if not self.base_url.isascii():
+            raise ChargebeeValidationError(
+                "base_url", "must be ASCII (write an international host name as xn--...)"
             )
         try:
-            parts.port  # noqa: B018  (parsing the port is the check)
+            parts = urlsplit(self.base_url)
+            port = parts.port
         except ValueError:
             raise ChargebeeValidationError(
-                "base_url", f"{self.base_url!r} has a port that is not a number from 1 to 65535"
+                "base_url",
+                f"{_without_userinfo(self.base_url)!r} is not a URL with a port from 1 to 65535",
             ) from None
+        if parts.scheme not in ("https", "http") or not parts.hostname:
+            raise ChargebeeValidationError(
+                "base_url",
+                f"{_without_userinfo(self.base_url)!r} must be an absolute http(s) URL with a host",
+            )
+        if port == 0:
+            raise ChargebeeValidationError("base_url", "has port 0; give a port from 1 to 65535")
         if parts.username or parts.password or parts.query or parts.fragment:
             raise ChargebeeValidationError(
                 "base_url", "must not carry credentials, a query or a fragment"
+            )
+        if _API_PATH.search(parts.path):
+            raise ChargebeeValidationError(
+                "base_url",
+                f"ends in {parts.path!r}, which the client adds itself; drop it "
+                f"(e.g. {parts.scheme}://{parts.netloc})",
             )
         if parts.scheme == "http" and not (
             _is_loopback(parts.hostname) or self.allow_insecure_http

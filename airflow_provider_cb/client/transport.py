@@ -39,6 +39,7 @@ from airflow_provider_cb.client.errors import (
 )
 from airflow_provider_cb.client.invoices import ApiVersion
 from airflow_provider_cb.client.ratebudget import RateBudget
+from airflow_provider_cb.client.reading import deadline_transport, read_capped, request_deadline
 from airflow_provider_cb.client.settings import ClientSettings
 
 log = logging.getLogger(__name__)
@@ -139,6 +140,13 @@ def transport_error(method: str, path: str, exc: httpx.HTTPError) -> ChargebeeTr
     return ChargebeeTransportError(method, path, cause, sent=not never_sent)
 
 
+def closed_client_error(method: str, path: str, exc: RuntimeError) -> ChargebeeTransportError:
+    """The hook was closed while this request was on its way: final, as a retry would be too."""
+    error = ChargebeeTransportError(method, path, f"client closed during the request ({exc})")
+    error.retryable = False
+    return error
+
+
 class Transport:
     """Sends requests to one Chargebee site over one pooled, thread-safe httpx client."""
 
@@ -156,17 +164,18 @@ class Transport:
         self.budget = budget or RateBudget(settings.requests_per_minute, sleep=sleep)
         self._sleep = sleep
         self._servers = {version: settings.server_url(version) for version in ("v1", "v2")}
+        limits = httpx.Limits(max_connections=POOL_SIZE, max_keepalive_connections=POOL_SIZE)
         self._http = httpx.Client(
             auth=httpx.BasicAuth(settings.api_key, ""),
             timeout=settings.timeout,
             follow_redirects=False,
             verify=_verifying_ssl_context(),
-            limits=httpx.Limits(max_connections=POOL_SIZE, max_keepalive_connections=POOL_SIZE),
             headers={
                 "Accept": "application/json",
                 "User-Agent": f"airflow-provider-chargebee/{__version__} httpx/{httpx.__version__}",
             },
-            transport=http_transport,
+            transport=http_transport
+            or deadline_transport(verify=_verifying_ssl_context(), limits=limits),
         )
         self._stats_lock = threading.Lock()
         self.retries = 0
@@ -247,6 +256,28 @@ class Transport:
                 else:
                     self._sleep(delay)
 
+    def _exchange(
+        self,
+        method: str,
+        url: str,
+        path: str,
+        query: Mapping[str, str] | None,
+        content: bytes | None,
+        headers: Mapping[str, str],
+    ) -> httpx.Response:
+        """One request and its answer, within the timeout as a whole and the size cap."""
+        try:
+            with request_deadline(self.settings.timeout) as deadline:
+                request = self._http.build_request(
+                    method, url, params=query, content=content, headers=headers
+                )
+                return read_capped(method, path, self._http.send(request, stream=True), deadline)
+        except httpx.HTTPError as exc:
+            raise transport_error(method, path, exc) from None
+        except RuntimeError as exc:
+            # httpx refuses to send on a client another thread has just closed.
+            raise closed_client_error(method, path, exc) from None
+
     def _send_once(
         self,
         method: str,
@@ -264,12 +295,7 @@ class Transport:
         if method == "POST":
             content = urlencode(form).encode("ascii")
             send_headers["Content-Type"] = "application/x-www-form-urlencoded"
-        try:
-            response = self._http.request(
-                method, url, params=query, content=content, headers=send_headers
-            )
-        except httpx.HTTPError as exc:
-            raise transport_error(method, path, exc) from None
+        response = self._exchange(method, url, path, query, content, send_headers)
         log.debug("%s %s -> HTTP %d (attempt %d)", method, path, response.status_code, attempt)
         if response.status_code >= 300:
             raise error_from_response(response)

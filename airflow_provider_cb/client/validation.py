@@ -135,7 +135,13 @@ def check_timestamp(
 ) -> int:
     """Convert to epoch seconds; ``when`` may require ``"past"`` (not after now) or ``"future"``."""
     moment = _to_datetime(param, value)
-    seconds = int(moment.timestamp())
+    try:
+        seconds = int(moment.timestamp())
+    except (ValueError, OverflowError):
+        # A parsed offset of +24:00 or more only fails here, when first used.
+        raise ChargebeeValidationError(
+            param, f"{_describe(value)} has a time zone offset outside -23:59 to +23:59"
+        ) from None
     current = (now or (lambda: pendulum.now("UTC").timestamp()))()
     if when == "past" and seconds > current:
         raise ChargebeeValidationError(

@@ -9,6 +9,7 @@ from typing import Any
 from urllib.parse import quote
 
 from airflow.sdk import BaseHook
+from airflow.sdk.log import mask_secret
 
 from airflow_provider_cb.client.api import ChargebeeClient
 from airflow_provider_cb.client.encoding import RequestOrigin
@@ -21,6 +22,7 @@ from airflow_provider_cb.client.errors import (
     NotFoundError,
 )
 from airflow_provider_cb.client.invoices import ApiVersion, InvoiceAction
+from airflow_provider_cb.client.redaction import secret_forms
 from airflow_provider_cb.client.settings import DEFAULT_ENVIRONMENT, ClientSettings
 from airflow_provider_cb.client.transport import ApiResponse
 from airflow_provider_cb.client.validation import check_bool, check_id
@@ -37,12 +39,28 @@ def _extra(extras: Mapping[str, Any], name: str) -> Any:
 
 
 def _number(name: str, value: Any, kind: type[int] | type[float]) -> Any:
+    """A number from the form (text) or JSON extras; booleans and fractions of whole counts fail."""
     if value is None:
         return None
+    if isinstance(value, bool):
+        raise ChargebeeValidationError(name, f"{value!r} is not a number")
     try:
-        return kind(value)
-    except (TypeError, ValueError):
-        raise ChargebeeValidationError(name, f"{value!r} is not a number") from None
+        number = float(value)
+    except (TypeError, ValueError, OverflowError):
+        raise ChargebeeValidationError(name, f"{value!r:.80} is not a number") from None
+    if kind is int:
+        if not number.is_integer():
+            raise ChargebeeValidationError(name, f"{value!r:.80} is not a whole number")
+        return int(number)
+    return number
+
+
+def mask_api_key(api_key: str) -> None:
+    """Have Airflow mask the key in task logs in every form a server may echo it."""
+    for form in secret_forms(api_key):
+        mask_secret(form)
+        if quote(form, safe="") != form:
+            mask_secret(quote(form, safe=""))
 
 
 def settings_from_connection(
@@ -117,6 +135,7 @@ class ChargebeeHook(BaseHook):
         conn = self.get_connection(self.chargebee_conn_id)
         extras = conn.extra_dejson
         settings = settings_from_connection(conn.host, conn.password, conn.port, extras)
+        mask_api_key(settings.api_key)
         if self._requests_per_minute is not None:
             settings = dataclasses.replace(settings, requests_per_minute=self._requests_per_minute)
         origin = RequestOrigin(
@@ -241,9 +260,11 @@ class ChargebeeHook(BaseHook):
     def get_invoice(self, invoice_id: str) -> dict[str, Any]:
         return self.get_conn().get_invoice(invoice_id)
 
-    def iter_invoices(self, **filters: Any) -> Iterator[dict[str, Any]]:
+    def iter_invoices(
+        self, *, max_pages: int | None = None, **filters: Any
+    ) -> Iterator[dict[str, Any]]:
         """Invoices matching Chargebee's filters, following ``next_offset`` 100 at a time."""
-        return self.get_conn().iter_invoices(**filters)
+        return self.get_conn().iter_invoices(max_pages=max_pages, **filters)
 
     def test_connection(self) -> tuple[bool, str]:
         """One cheap read (a single-invoice list page) that proves key and site work."""

@@ -122,8 +122,10 @@ class InvoiceActionOperator(BaseOperator):
     :param chargebee_conn_id: the Chargebee connection.
     :param dry_run: read the invoices and report what would happen; send no POST.
         Templated: renders to a strict boolean (``true``/``false``, ``True``/``False``).
-    :param if_already_done: ``succeed`` (default), ``skip`` or ``fail``.
-    :param if_not_eligible: ``fail`` (default), ``skip`` or ``succeed`` (record it).
+    :param if_already_done: ``succeed`` (default), ``skip`` or ``fail``. A bulk task is
+        never skipped for some of its invoices: there ``skip`` records and goes on.
+    :param if_not_eligible: ``fail`` (default), ``skip`` or ``succeed`` (record it); in
+        bulk, ``skip`` records and goes on.
     :param failure_policy: bulk only: ``fail_at_end`` (default), ``fail_fast`` or ``record``.
     :param skip_events: suppress Chargebee's ``actions``, ``webhook`` and/or ``email``.
     :param idempotency_key: template naming the attempt; the key sent is derived from it,

@@ -122,6 +122,7 @@ class ListInvoicesOperator(BaseOperator):
             raise AirflowFailException(f"{self.task_id}: {error}") from error
 
     def _select(self, context: Context) -> list[str] | list[list[str]]:
+        from airflow_provider_cb.client.api import pages_for
         from airflow_provider_cb.hooks.chargebee import ChargebeeHook
 
         period = self.resolve_period(context)
@@ -131,7 +132,7 @@ class ListInvoicesOperator(BaseOperator):
         hook = ChargebeeHook(self.chargebee_conn_id)
         ids: list[str] = []
         try:
-            for invoice in hook.iter_invoices(**filters):
+            for invoice in hook.iter_invoices(max_pages=pages_for(self.max_results), **filters):
                 if len(ids) == self.max_results:
                     raise AirflowFailException(
                         f"more than max_results={self.max_results} invoices match {stated}; "

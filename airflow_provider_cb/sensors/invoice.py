@@ -10,7 +10,7 @@ from airflow.sdk import BaseSensorOperator, PokeReturnValue
 from airflow.sdk.configuration import conf
 from airflow.sdk.exceptions import AirflowException, AirflowFailException
 
-from airflow_provider_cb.client.errors import ChargebeeError
+from airflow_provider_cb.client.errors import ChargebeeError, ChargebeeValidationError
 from airflow_provider_cb.client.validation import check_id
 from airflow_provider_cb.links import ChargebeeInvoiceLink
 from airflow_provider_cb.triggers.invoice import (
@@ -62,6 +62,13 @@ class ChargebeeInvoiceSensor(BaseSensorOperator):
         self.deferrable = deferrable
 
     def execute(self, context: Context) -> Any:
+        try:
+            return self._execute(context)
+        except ChargebeeValidationError as error:
+            # A bad invoice id or connection: no retry can fix it, and nothing was sent.
+            raise AirflowFailException(f"{self.task_id}: {error}") from error
+
+    def _execute(self, context: Context) -> Any:
         if not self.deferrable:
             return super().execute(context)
         # One read first: an invoice already there needs no trip through the triggerer.

@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import signal
 import sys
 import tempfile
 import threading
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from types import FrameType
 
@@ -24,14 +25,51 @@ from airflow_provider_cb.client.validation import check_timestamp
 from airflow_provider_cb.testing.emulator import ChargebeeEmulator, check_loopback
 from airflow_provider_cb.testing.wire import Dialect
 
+_API_KEY = re.compile(r"[A-Za-z0-9_.-]{1,200}")
+
+
+MAX_SEED = 100_000
+"""Invoices one ``--seed`` may create: the emulator keeps them all in memory."""
+
+
+def _bounded_int(name: str, low: int, high: int) -> Callable[[str], int]:
+    """An argparse type for a whole number from ``low`` to ``high``."""
+
+    def parse(text: str) -> int:
+        if not text.strip().isdigit() or not low <= int(text) <= high:
+            raise argparse.ArgumentTypeError(
+                f"{name} {text!r:.40} is not a number from {low} to {high}"
+            )
+        return int(text)
+
+    return parse
+
+
+def _processing_seconds(text: str) -> float:
+    try:
+        seconds = float(text)
+    except ValueError:
+        seconds = -1.0
+    if not 0 <= seconds <= 600:
+        raise argparse.ArgumentTypeError(f"{text!r:.40} is not a number of seconds from 0 to 600")
+    return seconds
+
 
 def _seed_spec(text: str) -> tuple[str, int]:
     status, _, count = text.partition("=")
     if status not in INVOICE_STATUSES or not count.isdigit():
         raise argparse.ArgumentTypeError(
-            f"{text!r} must be STATUS=COUNT with STATUS one of {', '.join(INVOICE_STATUSES)}"
+            f"{text!r:.60} must be STATUS=COUNT with STATUS one of {', '.join(INVOICE_STATUSES)}"
         )
-    return status, int(count)
+    return status, _bounded_int("COUNT", 0, MAX_SEED)(count)
+
+
+def _api_key(text: str) -> str:
+    if not _API_KEY.fullmatch(text):
+        raise argparse.ArgumentTypeError(
+            "must be 1 to 200 letters, digits, '_', '-' or '.' (no spaces or ':')"
+        )
+    return text
 
 
 def _epoch(text: str) -> int:
@@ -55,8 +93,10 @@ def _parser() -> argparse.ArgumentParser:
         description="Serve an emulated Chargebee site on localhost.",
     )
     parser.add_argument("--host", type=_loopback, default="127.0.0.1", help="loopback address")
-    parser.add_argument("--port", type=int, default=0, help="0 picks a free port")
-    parser.add_argument("--api-key", default="test_key")
+    parser.add_argument(
+        "--port", type=_bounded_int("port", 0, 65535), default=0, help="0 picks a free port"
+    )
+    parser.add_argument("--api-key", type=_api_key, default="test_key")
     parser.add_argument("--site", default="acme")
     parser.add_argument(
         "--seed",
@@ -73,7 +113,9 @@ def _parser() -> argparse.ArgumentParser:
         metavar="ISO-8601",
         help="date of the seeded invoices, e.g. 2026-10-15T00:00:00Z (default: now)",
     )
-    parser.add_argument("--requests-per-minute", type=int, default=None)
+    parser.add_argument(
+        "--requests-per-minute", type=_bounded_int("requests per minute", 1, 100_000), default=None
+    )
     dialect = parser.add_argument_group("error dialect (what Chargebee's documents leave open)")
     dialect.add_argument(
         "--conflict-status",
@@ -95,7 +137,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     dialect.add_argument(
         "--processing-seconds",
-        type=float,
+        type=_processing_seconds,
         default=0.0,
         help="keep each idempotent POST in progress this long (a same-key repeat is "
         "answered 'still in progress')",

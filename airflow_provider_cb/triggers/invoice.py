@@ -26,6 +26,7 @@ from airflow_provider_cb.client.errors import (
     error_from_response,
 )
 from airflow_provider_cb.client.invoices import DUNNING_STATUSES, INVOICE_STATUSES
+from airflow_provider_cb.client.reading import Deadline, aread_capped
 from airflow_provider_cb.client.settings import ClientSettings
 from airflow_provider_cb.client.transport import retry_delay, transport_error
 from airflow_provider_cb.client.validation import check_id
@@ -195,7 +196,7 @@ class ChargebeeInvoiceTrigger(BaseTrigger):
         errors_in_a_row = failures = 0
         while True:
             try:
-                invoice = await _get(http, url, path)
+                invoice = await _get(http, url, path, settings.timeout)
             except ChargebeeError as error:
                 errors_in_a_row += 1
                 # A 429 says when to come back: it slows the polling but never ends the wait.
@@ -224,12 +225,19 @@ class ChargebeeInvoiceTrigger(BaseTrigger):
             await _sleep(self.poll_interval)
 
 
-async def _get(http: httpx.AsyncClient, url: str, path: str) -> dict[str, Any]:
-    """One GET of an invoice; failures become the client's own exception types."""
+async def _get(http: httpx.AsyncClient, url: str, path: str, timeout: float) -> dict[str, Any]:
+    """One GET of an invoice within ``timeout`` as a whole; failures become the client's errors."""
+    deadline = Deadline(timeout)
     try:
-        response = await http.get(url)
+        async with asyncio.timeout(timeout):
+            streamed = await http.send(http.build_request("GET", url), stream=True)
+            response = await aread_capped("GET", path, streamed, deadline)
     except httpx.HTTPError as exc:
         raise transport_error("GET", path, exc) from None
+    except TimeoutError:
+        raise ChargebeeTransportError(
+            "GET", path, f"no complete answer within the timeout of {timeout:g}s"
+        ) from None
     if response.status_code >= 300:
         raise error_from_response(response)
     try:
