@@ -8,7 +8,9 @@ The pending invoices are selected, split into chunks and closed by one mapped
 bulk task per chunk; the chunks share the site's rate budget through the
 ``chargebee`` pool (see docs/month-end.md). An empty month is one empty chunk,
 so the report still runs. Re-running, clearing or backfilling a month is safe:
-closed invoices are reported ``already_done``.
+closed invoices are reported ``already_done``. Each chunk writes an audit report
+(a CSV row per invoice and a Markdown summary) under the ``report_dir`` param,
+one folder per run; a re-run rewrites it with the re-run's truth.
 """
 
 from __future__ import annotations
@@ -31,6 +33,9 @@ CHUNK_LABEL = (
     "{{ invoice_range }}"
 )
 
+# One folder per run; any ObjectStoragePath URL works too (s3://..., gs://...).
+REPORT_PATH = "{{ params.report_dir }}/{{ dag.dag_id }}/{{ run_id | replace(':', '-') }}/close.csv"
+
 with DAG(
     dag_id="chargebee_month_end",
     schedule=CronTriggerTimetable("0 3 1 * *", timezone=TIMEZONE),
@@ -38,7 +43,7 @@ with DAG(
     catchup=False,
     max_active_runs=1,
     default_args={"retries": 2, "retry_delay": pendulum.duration(minutes=1)},
-    params={"dry_run": False},
+    params={"dry_run": False, "report_dir": "/tmp/chargebee-reports"},
     tags=["chargebee", "finance"],
 ) as dag:
     select_pending = ListInvoicesOperator(
@@ -56,6 +61,7 @@ with DAG(
         pool=POOL,
         max_workers=8,
         map_index_template=CHUNK_LABEL,
+        report_path=REPORT_PATH,
     ).expand(invoice_ids=select_pending.output)
 
     @task

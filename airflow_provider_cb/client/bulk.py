@@ -51,6 +51,8 @@ class BulkSummary:
     stopped_early: bool = False
     interrupted_by: str | None = None
     records_logged: int = 0
+    listener: Callable[[ActionRecord], None] | None = None
+    """Sees every record (an audit report's rows), not only the ones kept here."""
 
     @property
     def processed(self) -> int:
@@ -58,6 +60,8 @@ class BulkSummary:
 
     def add(self, record: ActionRecord) -> None:
         """Count one invoice's record; keep it when it needs attention."""
+        if self.listener is not None:
+            self.listener(record)
         key = count_key(record)
         self.counts[key] += 1
         if record.currency_code is not None and record.total is not None:

@@ -25,6 +25,7 @@ from airflow_provider_cb.client.idempotency import DEFAULT_IDENTITY_TEMPLATE, de
 from airflow_provider_cb.client.invoices import InvoiceAction
 from airflow_provider_cb.client.validation import check_id, check_invoice_ids
 from airflow_provider_cb.links import ChargebeeInvoiceLink
+from airflow_provider_cb.operators.report import publish_report, report_targets, start_report
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
@@ -32,6 +33,7 @@ if TYPE_CHECKING:
     from airflow_provider_cb.client.api import ChargebeeClient
     from airflow_provider_cb.client.bulk import BulkSummary
     from airflow_provider_cb.client.outcomes import ActionRecord
+    from airflow_provider_cb.client.report import AuditReport
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +46,7 @@ COMMON_TEMPLATE_FIELDS = (
     "idempotency_key",
     "skip_events",
     "is_dry_run",
+    "report_path",
 )
 RESULT_XCOM_KEY = "chargebee_result"
 
@@ -135,6 +138,9 @@ class InvoiceActionOperator(BaseOperator):
     :param canary_size: bulk only: act on the first N invoices, and on the rest only
         when none of those failed.
     :param requests_per_minute: override the connection's rate budget for this task.
+    :param report_path: write an audit report after the task (templated): a CSV with
+        one row per invoice and a Markdown summary beside it, to a local path or any
+        URL ``ObjectStoragePath`` takes; a mapped task's files carry its map index.
     """
 
     action: ClassVar[InvoiceAction]
@@ -158,6 +164,7 @@ class InvoiceActionOperator(BaseOperator):
         max_workers: int = 8,
         requests_per_minute: float | None = None,
         canary_size: int | None = None,
+        report_path: str | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -190,6 +197,9 @@ class InvoiceActionOperator(BaseOperator):
         self.requests_per_minute = requests_per_minute
         self._bulk_running = False
         self.canary_size = canary_size
+        self.report_path = report_path
+        self._report: AuditReport | None = None
+        self._report_target: str | None = None
 
     def body_fields(self) -> dict[str, Any]:
         """The endpoint's body fields, checked; raises before anything is sent."""
@@ -225,6 +235,11 @@ class InvoiceActionOperator(BaseOperator):
         keys = {
             invoice_id: derive_key(identity, self.action.name, invoice_id) for invoice_id in ids
         }
+        ti = context["ti"]
+        map_index = ti.map_index if ti.map_index is not None else -1
+        if self.report_path is not None:
+            self._report_target = report_targets(self.report_path, map_index)[0]
+            self._report = start_report(context["run_id"], ti.try_number, self.action.name)
         hook = ChargebeeHook(
             self.chargebee_conn_id,
             skip_events=self.skip_events,
@@ -239,10 +254,20 @@ class InvoiceActionOperator(BaseOperator):
                 )
             if not self._bulk:
                 record = self._act(client, ids[0], fields, keys[ids[0]])
+                if self._report is not None:
+                    self._report.add(record)
                 return self._finish_single(context, record)
             return self._run_bulk(context, client, ids, fields, keys)
         finally:
             hook.close()
+            if self._report is not None and self.report_path is not None:
+                # Whatever ended the task, the report says what is known.
+                publish_report(
+                    self._report,
+                    self.report_path,
+                    map_index,
+                    {"task": f"`{self.task_id}`", "dry run": "yes" if self.is_dry_run else "no"},
+                )
 
     def _act(
         self, client: ChargebeeClient, invoice_id: str, fields: dict[str, Any], key: str
@@ -275,6 +300,8 @@ class InvoiceActionOperator(BaseOperator):
 
     def _finish_single(self, context: Context, record: ActionRecord) -> dict[str, Any]:
         result = record.as_dict()
+        if self._report_target is not None:
+            result["report_path"] = self._report_target
         log.info(
             "%s%s %s: %s",
             "DRY RUN " if self.is_dry_run else "",
@@ -313,7 +340,11 @@ class InvoiceActionOperator(BaseOperator):
 
         self._log_start(client, len(ids))
         _name_chunk(context, ids)
-        summary = BulkSummary(action=self.action.name, total=len(ids))
+        summary = BulkSummary(
+            action=self.action.name,
+            total=len(ids),
+            listener=self._report.add if self._report is not None else None,
+        )
 
         def run(batch: Sequence[str], stop_on_failure: bool) -> None:
             run_bulk(
@@ -380,6 +411,8 @@ class InvoiceActionOperator(BaseOperator):
     def _summary_result(self, summary: BulkSummary) -> dict[str, Any]:
         result = summary.as_dict()
         result["dry_run"] = self.is_dry_run
+        if self._report_target is not None:
+            result["report_path"] = self._report_target
         return result
 
     def _finish_bulk(self, context: Context, summary: BulkSummary) -> dict[str, Any]:

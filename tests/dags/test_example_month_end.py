@@ -80,7 +80,7 @@ def rerun_close_tasks(emulator: ChargebeeEmulator, run_id: str) -> dict[str, int
 
 @pytest.mark.slow
 def test_month_end_closes_each_pending_invoice_of_the_month_exactly_once(
-    airflow_home: Path, chargebee_emulator: ChargebeeEmulator
+    airflow_home: Path, chargebee_emulator: ChargebeeEmulator, tmp_path: Path
 ) -> None:
     emulator = chargebee_emulator
     in_month = int(MONTH.add(days=10).timestamp())
@@ -91,7 +91,8 @@ def test_month_end_closes_each_pending_invoice_of_the_month_exactly_once(
     emulator.seed(20, status="payment_due", prefix="due_", date=in_month)
     airflow(emulator, "pools", "set", "chargebee", "4", "Chargebee site")
 
-    first = airflow(emulator, "dags", "test", "chargebee_month_end", RUN_DATE)
+    conf = json.dumps({"report_dir": str(tmp_path)})
+    first = airflow(emulator, "dags", "test", "chargebee_month_end", RUN_DATE, "-c", conf)
     assert f'month-end close: {{"done": {PENDING}}}' in first
     assert f"selected {PENDING} pending invoices dated 2026-10-01..2026-10-31 UTC" in first
     assert "closing 500 invoices at <= " in first and "dry run: no" in first
@@ -103,6 +104,14 @@ def test_month_end_closes_each_pending_invoice_of_the_month_exactly_once(
     assert {a.invoice_id for a in emulator.applied_actions} == set(pending)
     assert all(emulator.invoice(i)["status"] == "payment_due" for i in pending)
     assert emulator.invoice("next_000001")["status"] == "pending"
+    # One audit report per chunk of the run: a row per invoice, a summary beside it.
+    folder = tmp_path / "chargebee_month_end" / latest_run_id(emulator).replace(":", "-")
+    reported = []
+    for chunk in (0, 1):
+        lines = (folder / f"close-{chunk}.csv").read_text(encoding="utf-8-sig").splitlines()
+        reported += [line.split(",")[4] for line in lines[1:]]
+        assert "| done |" in (folder / f"close-{chunk}.md").read_text()
+    assert sorted(reported) == sorted(pending)
 
     # The same DAG run again within Chargebee's 30-minute window: the same keys are
     # replayed (and counted apart from fresh actions), nothing is applied twice.

@@ -73,6 +73,7 @@ SEEDERS: dict[str, Callable[[ChargebeeEmulator], None]] = {
     "chargebee_write_off_old_debt": _seed_old_debt,
     "chargebee_month_end_chunked": _seed_last_month,
     "chargebee_wait_for_payment": _seed_paid,
+    "chargebee_signed_off_close": _seed_last_month,
 }
 EXPECTED_ACTIONS = {
     "chargebee_readme": 11,
@@ -80,6 +81,7 @@ EXPECTED_ACTIONS = {
     "chargebee_write_off_old_debt": 3,
     "chargebee_month_end_chunked": 40,
     "chargebee_wait_for_payment": 0,
+    "chargebee_signed_off_close": 40,
 }
 # Run as a user would, by `airflow dags test DAG_ID DATE`, with what its log must say.
 CLI_RUNS = {
@@ -93,6 +95,7 @@ LOGICAL_DATES = {
     "chargebee_operator_examples": THIS_MONTH,
     "chargebee_write_off_old_debt": THIS_MONTH,
     "chargebee_month_end_chunked": THIS_MONTH,
+    "chargebee_signed_off_close": THIS_MONTH,
 }
 
 
