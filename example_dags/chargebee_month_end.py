@@ -19,7 +19,7 @@ import json
 from typing import Any
 
 import pendulum
-from airflow.sdk import DAG, CronTriggerTimetable, task
+from airflow.sdk import DAG, Asset, CronTriggerTimetable, task
 
 from airflow_provider_cb.operators import CloseInvoiceOperator, ListInvoicesOperator
 
@@ -33,6 +33,8 @@ CHUNK_LABEL = (
     "{{ invoice_range }}"
 )
 
+MONTH_END_CLOSED = Asset("chargebee://acme/month-end-close")
+"""Each chunk's asset event carries its counts, totals and report: schedule ledger jobs on it."""
 # One folder per run; any ObjectStoragePath URL works too (s3://..., gs://...).
 REPORT_PATH = "{{ params.report_dir }}/{{ dag.dag_id }}/{{ run_id | replace(':', '-') }}/close.csv"
 
@@ -62,6 +64,7 @@ with DAG(
         max_workers=8,
         map_index_template=CHUNK_LABEL,
         report_path=REPORT_PATH,
+        outlets=[MONTH_END_CLOSED],
     ).expand(invoice_ids=select_pending.output)
 
     @task

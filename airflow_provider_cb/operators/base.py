@@ -90,6 +90,23 @@ def _name_chunk(context: Context, ids: Sequence[str]) -> None:
     cast("dict[str, Any]", context)["invoice_range"] = label
 
 
+def asset_event_extra(result: dict[str, Any], *, run_id: str) -> dict[str, Any]:
+    """What a downstream DAG learns from the event: counts, totals per currency, the report."""
+    counts = result.get("counts") or {result["outcome"]: 1}
+    totals = result.get("totals")
+    if totals is None and result.get("currency_code") and result.get("total") is not None:
+        totals = {result["outcome"]: {result["currency_code"]: result["total"]}}
+    return {
+        "source": "chargebee",
+        "action": result["action"],
+        "run_id": run_id,
+        "dry_run": bool(result.get("dry_run", False)),
+        "counts": counts,
+        "totals": totals or {},
+        "report_path": result.get("report_path"),
+    }
+
+
 def _ids_from(value: Any) -> list[str]:
     """A list of ids from a list, or from the text a non-native template rendered."""
     if isinstance(value, str):
@@ -208,10 +225,21 @@ class InvoiceActionOperator(BaseOperator):
 
     def execute(self, context: Context) -> dict[str, Any]:
         try:
-            return self._execute(context)
+            result = self._execute(context)
         except ChargebeeValidationError as error:
             # Bad input or a bad connection: no retry can fix it, and nothing was sent.
             raise AirflowFailException(f"{self.task_id}: {error}") from error
+        self._describe_outlet_events(context, result)
+        return result
+
+    def _describe_outlet_events(self, context: Context, result: dict[str, Any]) -> None:
+        """Give each outlet's asset event the task's summary, for the DAGs scheduled on it."""
+        if not self.outlets:
+            return
+        extra = asset_event_extra(result, run_id=context["run_id"])
+        events = context["outlet_events"]
+        for outlet in self.outlets:
+            events[outlet].extra.update(extra)
 
     def on_kill(self) -> None:
         """SIGTERM during a bulk run: stop it where it is, so its summary is saved first.

@@ -50,6 +50,11 @@ def test_month_end_run_closes_the_months_pending_invoices(live: LiveAirflow) -> 
         "/api/v2/dags/chargebee_month_end/dagRuns/month_end_e2e/taskInstances/close_pending/0"
     )
     assert close["rendered_map_index"] == "chunk 1/1: inv_000001…inv_000012 (12)"
+    # The chunk's asset event carries the close's summary for the jobs scheduled on it.
+    events = live.get("/api/v2/assets/events", source_run_id="month_end_e2e")["asset_events"]
+    (event,) = [e for e in events if e["uri"] == "chargebee://acme/month-end-close"]
+    assert (event["extra"]["action"], event["extra"]["counts"]) == ("close", {"done": 12})
+    assert event["extra"]["totals"] == {"done": {"USD": 120_000}}
 
 
 def test_a_run_without_a_logical_date_never_selects_the_wrong_month(live: LiveAirflow) -> None:

@@ -1,0 +1,52 @@
+"""Action operators with outlets attach the task's summary to the asset event."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from airflow_provider_cb.testing import ChargebeeEmulator
+from tests.dags.test_operators_in_dags import run
+from tests.helpers import DagFiles
+
+URI = "chargebee://acme/invoices/closed"
+
+
+def events_of(uri: str, run_id: str) -> list[dict[str, Any]]:
+    from airflow.models.asset import AssetEvent, AssetModel
+    from airflow.utils.session import create_session
+    from sqlalchemy import select
+
+    with create_session() as session:
+        rows = session.scalars(
+            select(AssetEvent)
+            .join(AssetModel, AssetEvent.asset_id == AssetModel.id)
+            .where(AssetModel.uri == uri, AssetEvent.source_run_id == run_id)
+        ).all()
+        return [dict(row.extra) for row in rows]
+
+
+def test_the_asset_event_carries_counts_totals_and_the_report(
+    dag_files: DagFiles, chargebee_conn_env: ChargebeeEmulator, tmp_path: Any
+) -> None:
+    chargebee_conn_env.seed(2, status="pending", currency_code="EUR", amount_due=2_500)
+    report = tmp_path / "close.csv"
+    dag_run = run(
+        dag_files,
+        "asset_close",
+        f"""
+from airflow.sdk import Asset
+CloseInvoiceOperator(task_id="close", invoice_ids=["inv_000001", "inv_000002"],
+                     report_path={str(report)!r}, outlets=[Asset({URI!r})])
+""",
+    )
+    assert dag_run.state == "success"
+    (extra,) = events_of(URI, dag_run.run_id)
+    assert extra == {
+        "source": "chargebee",
+        "action": "close",
+        "run_id": dag_run.run_id,
+        "dry_run": False,
+        "counts": {"done": 2},
+        "totals": {"done": {"EUR": 5000}},
+        "report_path": str(report),
+    }
