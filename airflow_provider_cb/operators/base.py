@@ -92,7 +92,7 @@ def _name_chunk(context: Context, ids: Sequence[str]) -> None:
 
 def asset_event_extra(result: dict[str, Any], *, run_id: str) -> dict[str, Any]:
     """What a downstream DAG learns from the event: counts, totals per currency, the report."""
-    counts = result.get("counts") or {result["outcome"]: 1}
+    counts = result["counts"] if "counts" in result else {result["outcome"]: 1}
     totals = result.get("totals")
     if totals is None and result.get("currency_code") and result.get("total") is not None:
         totals = {result["outcome"]: {result["currency_code"]: result["total"]}}

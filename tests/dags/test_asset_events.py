@@ -50,3 +50,19 @@ CloseInvoiceOperator(task_id="close", invoice_ids=["inv_000001", "inv_000002"],
         "totals": {"done": {"EUR": 5000}},
         "report_path": str(report),
     }
+
+
+def test_an_empty_chunk_still_emits_an_event_that_says_nothing_was_done(
+    dag_files: DagFiles, chargebee_conn_env: ChargebeeEmulator
+) -> None:
+    dag_run = run(
+        dag_files,
+        "asset_empty",
+        f"""
+from airflow.sdk import Asset
+CloseInvoiceOperator(task_id="close", invoice_ids=[], outlets=[Asset({URI!r})])
+""",
+    )
+    assert dag_run.state == "success"
+    (extra,) = events_of(URI, dag_run.run_id)
+    assert (extra["counts"], extra["totals"]) == ({}, {})
