@@ -241,13 +241,18 @@ class Transport:
                 delay = retry_delay(attempt, error)
                 with self._stats_lock:
                     self.retries += 1
+                limit = (
+                    f"waiting up to {self.in_progress_wait:.0f}s for the first request"
+                    if isinstance(error, RequestInProgressError)
+                    else f"of {self.settings.max_retries}"
+                )
                 log.warning(
-                    "%s %s failed (%s); retry %d of %d in %.1fs",
+                    "%s %s failed (%s); retry %d %s in %.1fs",
                     method,
                     path,
                     error,
                     attempt,
-                    self.settings.max_retries,
+                    limit,
                     delay,
                 )
                 if isinstance(error, RateLimitError) and error.retry_after is not None:
