@@ -6,7 +6,9 @@ typo in a DAG fails at the edge instead of as a half-understood 400.
 
 from __future__ import annotations
 
+import ast
 import datetime as dt
+import json
 import math
 import re
 from collections.abc import Callable
@@ -214,3 +216,30 @@ def check_invoice_ids(param: str, value: object) -> list[str]:
             )
         seen.add(invoice_id)
     return ids
+
+
+def rendered_invoice_ids(param: str, value: object) -> list[str]:
+    """A list of ids from a list, or from the text a non-native template rendered."""
+    if not isinstance(value, str):
+        return check_invoice_ids(param, value)
+    try:
+        parsed = json.loads(value)
+    except ValueError:
+        try:
+            parsed = ast.literal_eval(value)
+        except (ValueError, SyntaxError):
+            raise ChargebeeValidationError(
+                param, f"{value!r:.60} is not a list of invoice ids"
+            ) from None
+    return check_invoice_ids(param, parsed)
+
+
+def rendered_invoice_id(param: str, value: object) -> str:
+    """The one invoice id; the text ``None`` is what a template renders from a missing value."""
+    if value == "None":
+        raise ChargebeeValidationError(
+            param,
+            "rendered to 'None': the value the template read was None "
+            "(did an upstream task return nothing?)",
+        )
+    return check_id(param, value)

@@ -10,21 +10,20 @@ file stays cheap.
 
 from __future__ import annotations
 
-import ast
 import json
 import logging
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar, cast
 
-from airflow.sdk import BaseOperator
+from airflow.sdk import BaseOperator, BaseOperatorLink
 from airflow.sdk.exceptions import AirflowException, AirflowFailException, AirflowSkipException
 
 from airflow_provider_cb.client.bulk import FAILURE_POLICIES
 from airflow_provider_cb.client.errors import ChargebeeValidationError
 from airflow_provider_cb.client.idempotency import DEFAULT_IDENTITY_TEMPLATE, derive_key
 from airflow_provider_cb.client.invoices import InvoiceAction
-from airflow_provider_cb.client.validation import check_id, check_invoice_ids
-from airflow_provider_cb.links import ChargebeeInvoiceLink
+from airflow_provider_cb.client.validation import rendered_invoice_id, rendered_invoice_ids
+from airflow_provider_cb.links import ChargebeeInvoiceLink, publish_invoice_link
 from airflow_provider_cb.operators.report import publish_report, report_targets, start_report
 
 if TYPE_CHECKING:
@@ -107,32 +106,6 @@ def asset_event_extra(result: dict[str, Any], *, run_id: str) -> dict[str, Any]:
     }
 
 
-def _ids_from(value: Any) -> list[str]:
-    """A list of ids from a list, or from the text a non-native template rendered."""
-    if isinstance(value, str):
-        try:
-            value = json.loads(value)
-        except ValueError:
-            try:
-                value = ast.literal_eval(value)
-            except (ValueError, SyntaxError):
-                raise ChargebeeValidationError(
-                    "invoice_ids", f"{value!r:.60} is not a list of invoice ids"
-                ) from None
-    return check_invoice_ids("invoice_ids", value)
-
-
-def _single_id(value: Any) -> str:
-    """The one invoice id; the text ``None`` is what a template renders from a missing value."""
-    if value == "None":
-        raise ChargebeeValidationError(
-            "invoice_id",
-            "rendered to 'None': the value the template read was None "
-            "(did an upstream task return nothing?)",
-        )
-    return check_id("invoice_id", value)
-
-
 class InvoiceActionOperator(BaseOperator):
     """Run one Chargebee invoice action on one invoice or, in bulk, on many.
 
@@ -163,7 +136,7 @@ class InvoiceActionOperator(BaseOperator):
     action: ClassVar[InvoiceAction]
     template_fields: Sequence[str] = COMMON_TEMPLATE_FIELDS
     ui_color = "#ffd7c2"
-    operator_extra_links = (ChargebeeInvoiceLink(),)
+    operator_extra_links: Collection[BaseOperatorLink] = (ChargebeeInvoiceLink(),)
 
     def __init__(
         self,
@@ -202,6 +175,8 @@ class InvoiceActionOperator(BaseOperator):
         self.invoice_ids = invoice_ids
         # Decided here: a template may render either field to None at run time.
         self._bulk = invoice_ids is not None
+        if self._bulk:
+            self.operator_extra_links = ()  # many invoices have no one page to link to
         self.chargebee_conn_id = chargebee_conn_id
         self.is_dry_run = dry_run
         self.if_already_done = _choice("if_already_done", if_already_done, IF_ALREADY_DONE)
@@ -224,6 +199,7 @@ class InvoiceActionOperator(BaseOperator):
         return self.action.build_body(values)
 
     def execute(self, context: Context) -> dict[str, Any]:
+        publish_invoice_link(self, context)
         try:
             result = self._execute(context)
         except ChargebeeValidationError as error:
@@ -259,7 +235,11 @@ class InvoiceActionOperator(BaseOperator):
         self.is_dry_run = _strict_bool("dry_run", self.is_dry_run)
         fields = self.body_fields()
         identity = self.idempotency_key
-        ids = _ids_from(self.invoice_ids) if self._bulk else [_single_id(self.invoice_id)]
+        ids = (
+            rendered_invoice_ids("invoice_ids", self.invoice_ids)
+            if self._bulk
+            else [rendered_invoice_id("invoice_id", self.invoice_id)]
+        )
         keys = {
             invoice_id: derive_key(identity, self.action.name, invoice_id) for invoice_id in ids
         }

@@ -1,52 +1,66 @@
-"""ChargebeeInvoiceSensor: wait until an invoice is paid, or reaches another status."""
+"""ChargebeeInvoiceSensor: wait until one invoice, or many, are paid or reach another status."""
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Collection, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from airflow.sdk import BaseSensorOperator, PokeReturnValue
+from airflow.sdk import BaseOperatorLink, BaseSensorOperator, PokeReturnValue
 from airflow.sdk.configuration import conf
 from airflow.sdk.exceptions import AirflowException, AirflowFailException
 
 from airflow_provider_cb.client.errors import ChargebeeError, ChargebeeValidationError
-from airflow_provider_cb.client.validation import check_id
-from airflow_provider_cb.links import ChargebeeInvoiceLink
-from airflow_provider_cb.triggers.invoice import (
-    ChargebeeInvoiceTrigger,
+from airflow_provider_cb.client.validation import rendered_invoice_id, rendered_invoice_ids
+from airflow_provider_cb.client.waiting import (
+    BATCH_READ_SIZE,
+    batch_event,
     check_targets,
+    describe_outstanding,
+    end_of_batch_wait,
     end_of_wait,
+    outstanding,
+    read_batches,
     wait_event,
 )
+from airflow_provider_cb.links import ChargebeeInvoiceLink, publish_invoice_link
+from airflow_provider_cb.triggers.invoice import ChargebeeInvoiceTrigger
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
 
+    from airflow_provider_cb.hooks.chargebee import ChargebeeHook
+
 
 class ChargebeeInvoiceSensor(BaseSensorOperator):
-    """Wait until an invoice has one of the target statuses or dunning statuses.
+    """Wait until invoices have one of the target statuses or dunning statuses.
 
-    The task fails at once, without waiting out its timeout, when the invoice is in
+    The task fails at once, without waiting out its timeout, when an invoice is in
     a final state that can never match (``voided`` while waiting for ``paid``), is
-    unknown, or the key is refused. Every mode only reads the invoice.
+    unknown, or the key is refused. Every mode only reads: one invoice with one
+    GET, many through the list endpoint filtered by ``id[in]``, 100 per request.
 
     :param invoice_id: the invoice to watch (templated).
+    :param invoice_ids: many invoices to watch, all of which must reach a target
+        (a list, XComArg or template); exclusive with ``invoice_id``.
     :param target_statuses: e.g. ``["paid"]``; see ``INVOICE_STATUSES``.
     :param target_dunning_statuses: e.g. ``["exhausted"]``; see ``DUNNING_STATUSES``.
         The wait ends when either list matches; at least one is required.
     :param chargebee_conn_id: the Chargebee connection.
     :param deferrable: wait in the triggerer, which frees the worker slot between polls.
-    :return: ``{"outcome", "invoice_id", "status", "dunning_status", ...}`` as last read.
+    :return: one invoice: ``{"outcome", "invoice_id", "status", "dunning_status", ...}``
+        as last read; many: ``{"outcome", "invoices", "statuses", "dunning_statuses", ...}``
+        with counts per status.
     """
 
-    template_fields: Sequence[str] = ("invoice_id",)
-    operator_extra_links = (ChargebeeInvoiceLink(),)
+    template_fields: Sequence[str] = ("invoice_id", "invoice_ids")
+    operator_extra_links: Collection[BaseOperatorLink] = (ChargebeeInvoiceLink(),)
 
     def __init__(
         self,
         *,
-        invoice_id: str,
+        invoice_id: str | None = None,
+        invoice_ids: Any = None,
         target_statuses: Sequence[str] | None = None,
         target_dunning_statuses: Sequence[str] | None = None,
         chargebee_conn_id: str = "chargebee_default",
@@ -54,7 +68,14 @@ class ChargebeeInvoiceSensor(BaseSensorOperator):
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
+        if (invoice_id is None) == (invoice_ids is None):
+            raise ChargebeeValidationError(
+                "invoice_id", "give exactly one of invoice_id (one invoice) or invoice_ids (many)"
+            )
         self.invoice_id = invoice_id
+        self.invoice_ids = invoice_ids
+        if invoice_ids is not None:
+            self.operator_extra_links = ()  # many invoices have no one page to link to
         self.target_statuses, self.target_dunning_statuses = check_targets(
             target_statuses, target_dunning_statuses
         )
@@ -62,22 +83,31 @@ class ChargebeeInvoiceSensor(BaseSensorOperator):
         self.deferrable = deferrable
 
     def execute(self, context: Context) -> Any:
+        publish_invoice_link(self, context)
         try:
             return self._execute(context)
         except ChargebeeValidationError as error:
             # A bad invoice id or connection: no retry can fix it, and nothing was sent.
             raise AirflowFailException(f"{self.task_id}: {error}") from error
 
+    def _watched(self) -> tuple[str | None, list[str] | None]:
+        """The rendered id or ids, checked: a bad one fails the task before any request."""
+        if self.invoice_ids is not None:
+            return None, rendered_invoice_ids("invoice_ids", self.invoice_ids)
+        return rendered_invoice_id("invoice_id", self.invoice_id), None
+
     def _execute(self, context: Context) -> Any:
         if not self.deferrable:
             return super().execute(context)
-        # One read first: an invoice already there needs no trip through the triggerer.
+        # One read first: invoices already there need no trip through the triggerer.
         first = self.poke(context)
         if first.is_done:
             return first.xcom_value
+        invoice_id, invoice_ids = self._watched()
         self.defer(
             trigger=ChargebeeInvoiceTrigger(
-                invoice_id=self.invoice_id,
+                invoice_id=invoice_id,
+                invoice_ids=invoice_ids,
                 target_statuses=self.target_statuses,
                 target_dunning_statuses=self.target_dunning_statuses,
                 chargebee_conn_id=self.chargebee_conn_id,
@@ -88,22 +118,28 @@ class ChargebeeInvoiceSensor(BaseSensorOperator):
         )
 
     def poke(self, context: Context) -> PokeReturnValue:
-        event = self._read(check_id("invoice_id", self.invoice_id))
+        from airflow_provider_cb.hooks.chargebee import ChargebeeHook
+
+        invoice_id, invoice_ids = self._watched()
+        hook = ChargebeeHook(self.chargebee_conn_id)
+        try:
+            if invoice_ids is not None:
+                event = self._read_many(hook, invoice_ids)
+            else:
+                assert invoice_id is not None
+                event = self._read_one(hook, invoice_id)
+        finally:
+            hook.close()
         if event is None:
             return PokeReturnValue(False)
         return PokeReturnValue(True, self.execute_complete(context, event))
 
-    def _read(self, invoice_id: str) -> dict[str, Any] | None:
+    def _read_one(self, hook: ChargebeeHook, invoice_id: str) -> dict[str, Any] | None:
         """One GET of the invoice: the event that ends the wait, or None to keep waiting."""
-        from airflow_provider_cb.hooks.chargebee import ChargebeeHook
-
-        hook = ChargebeeHook(self.chargebee_conn_id)
         try:
             invoice = hook.get_invoice(invoice_id)
         except ChargebeeError as error:
             return wait_event("error", invoice_id, message=str(error), retryable=error.retryable)
-        finally:
-            hook.close()
         self.log.info(
             "invoice %s has status %s, dunning status %s",
             invoice_id,
@@ -111,6 +147,22 @@ class ChargebeeInvoiceSensor(BaseSensorOperator):
             invoice.get("dunning_status"),
         )
         return end_of_wait(invoice_id, invoice, self.target_statuses, self.target_dunning_statuses)
+
+    def _read_many(self, hook: ChargebeeHook, invoice_ids: list[str]) -> dict[str, Any] | None:
+        """One list request per 100 invoices: the event that ends the wait, or None."""
+        targets = self.target_statuses, self.target_dunning_statuses
+        invoices: dict[str, Mapping[str, Any]] = {}
+        try:
+            for batch in read_batches(invoice_ids):
+                page, _ = hook.get_conn().list_invoices_page(limit=BATCH_READ_SIZE, id=batch)
+                invoices.update((str(invoice.get("id")), invoice) for invoice in page)
+        except ChargebeeError as error:
+            return batch_event("error", invoice_ids, message=str(error), retryable=error.retryable)
+        event = end_of_batch_wait(invoice_ids, invoices, *targets)
+        if event is None:
+            waiting = outstanding(invoice_ids, invoices, *targets)
+            self.log.info("%s", describe_outstanding(len(invoice_ids), waiting))
+        return event
 
     def execute_complete(self, context: Context, event: dict[str, Any]) -> dict[str, Any]:
         """End the wait from an event of the trigger or a poke: the record, or a failure."""

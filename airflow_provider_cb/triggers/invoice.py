@@ -1,16 +1,18 @@
-"""Waiting on an invoice's state: the rule for when a wait ends, and the trigger that polls.
+"""The trigger that waits on invoices in the triggerer, reading only.
 
-The trigger sends only ``GET /invoices/{id}``. The triggerer may restart it at any
-time and run it again from the start; a read repeated is harmless, where a POST
-repeated could act twice.
+One invoice is read with ``GET /invoices/{id}``, many with ``GET /invoices``
+filtered by ``id[in]``, 100 a request. The triggerer may restart a trigger at
+any time and run it again from the start; a read repeated is harmless, where a
+POST repeated could act twice. When a wait ends is decided in
+:mod:`airflow_provider_cb.client.waiting`, as for the sensor's pokes.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator, Collection, Iterable, Mapping
-from typing import Any, Literal
+from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
+from typing import Any
 from urllib.parse import quote
 
 import httpx
@@ -21,105 +23,29 @@ from airflow_provider_cb.client.encoding import RequestOrigin
 from airflow_provider_cb.client.errors import (
     ChargebeeError,
     ChargebeeTransportError,
-    ChargebeeValidationError,
     RateLimitError,
     error_from_response,
 )
-from airflow_provider_cb.client.invoices import DUNNING_STATUSES, INVOICE_STATUSES
+from airflow_provider_cb.client.listing import encode_filters
 from airflow_provider_cb.client.reading import Deadline, aread_capped
 from airflow_provider_cb.client.settings import ClientSettings
 from airflow_provider_cb.client.transport import retry_delay, transport_error
-from airflow_provider_cb.client.validation import check_id
-
-WaitOutcome = Literal["reached", "waiting", "unreachable"]
-TERMINAL_STATUSES = frozenset({"paid", "voided"})
-"""A paid invoice stays paid and a voided one stays voided: neither status ever changes."""
+from airflow_provider_cb.client.validation import check_id, check_invoice_ids
+from airflow_provider_cb.client.waiting import (
+    BATCH_READ_SIZE,
+    batch_event,
+    check_targets,
+    describe_outstanding,
+    describe_targets,
+    end_of_batch_wait,
+    end_of_wait,
+    outstanding,
+    read_batches,
+    wait_event,
+)
 
 _sleep = asyncio.sleep
 """Every wait of the trigger goes through here, so tests can record waits instead of taking them."""
-
-
-def check_targets(
-    statuses: Iterable[str] | None, dunning_statuses: Iterable[str] | None
-) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    """Both target lists as tuples of known values; at least one target is required."""
-    checked = []
-    for param, values, known in (
-        ("target_statuses", statuses, INVOICE_STATUSES),
-        ("target_dunning_statuses", dunning_statuses, DUNNING_STATUSES),
-    ):
-        if isinstance(values, str):
-            raise ChargebeeValidationError(param, f"must be a list, e.g. [{values!r}]")
-        items = tuple(values or ())
-        unknown = [value for value in items if value not in known]
-        if unknown:
-            raise ChargebeeValidationError(
-                param, f"{unknown[0]!r} is not one of {', '.join(known)}"
-            )
-        checked.append(items)
-    if not checked[0] and not checked[1]:
-        raise ChargebeeValidationError(
-            "target_statuses", "give at least one status or dunning status to wait for"
-        )
-    return checked[0], checked[1]
-
-
-def wait_outcome(
-    invoice: Mapping[str, Any], statuses: Collection[str], dunning_statuses: Collection[str]
-) -> WaitOutcome:
-    """Whether an invoice in this state ends the wait, may still get there, or never will."""
-    if invoice.get("status") in statuses or invoice.get("dunning_status") in dunning_statuses:
-        return "reached"
-    if invoice.get("status") in TERMINAL_STATUSES:
-        return "unreachable"
-    return "waiting"
-
-
-def describe_targets(statuses: Collection[str], dunning_statuses: Collection[str]) -> str:
-    parts = []
-    if statuses:
-        parts.append("status " + " or ".join(statuses))
-    if dunning_statuses:
-        parts.append("dunning status " + " or ".join(dunning_statuses))
-    return " or ".join(parts)
-
-
-def wait_event(
-    outcome: WaitOutcome | Literal["error"],
-    invoice_id: str,
-    invoice: Mapping[str, Any] | None = None,
-    *,
-    message: str = "",
-    retryable: bool = False,
-) -> dict[str, Any]:
-    """The small JSON payload a wait ends with, from the trigger or a poke alike."""
-    return {
-        "outcome": outcome,
-        "invoice_id": invoice_id,
-        "status": invoice.get("status") if invoice else None,
-        "dunning_status": invoice.get("dunning_status") if invoice else None,
-        "message": message,
-        "retryable": retryable,
-    }
-
-
-def end_of_wait(
-    invoice_id: str,
-    invoice: Mapping[str, Any],
-    statuses: Collection[str],
-    dunning_statuses: Collection[str],
-) -> dict[str, Any] | None:
-    """The event that ends a wait on this invoice, or None while it may still get there."""
-    outcome = wait_outcome(invoice, statuses, dunning_statuses)
-    if outcome == "waiting":
-        return None
-    message = ""
-    if outcome == "unreachable":
-        message = (
-            f"invoice {invoice_id} is {invoice.get('status')}, a final status: "
-            f"it can never reach {describe_targets(statuses, dunning_statuses)}"
-        )
-    return wait_event(outcome, invoice_id, invoice, message=message)
 
 
 def _event(payload: dict[str, Any]) -> TriggerEvent:
@@ -127,7 +53,7 @@ def _event(payload: dict[str, Any]) -> TriggerEvent:
 
 
 class ChargebeeInvoiceTrigger(BaseTrigger):
-    """Poll one invoice until it reaches a target status or dunning status, or never can.
+    """Poll one invoice, or many, until they reach a target status or dunning status.
 
     Serialised with the connection id only: the API key is fetched in :meth:`run`
     and never stored with the trigger. Fires one event whose ``outcome`` is
@@ -137,14 +63,20 @@ class ChargebeeInvoiceTrigger(BaseTrigger):
     def __init__(
         self,
         *,
-        invoice_id: str,
+        invoice_id: str | None = None,
+        invoice_ids: Sequence[str] | None = None,
         target_statuses: Iterable[str] | None = None,
         target_dunning_statuses: Iterable[str] | None = None,
         chargebee_conn_id: str = "chargebee_default",
         poll_interval: float = 60.0,
     ) -> None:
         super().__init__()  # type: ignore[no-untyped-call]
-        self.invoice_id = check_id("invoice_id", invoice_id)
+        if (invoice_id is None) == (invoice_ids is None):
+            raise ValueError("give exactly one of invoice_id and invoice_ids")
+        self.invoice_id = None if invoice_id is None else check_id("invoice_id", invoice_id)
+        self.invoice_ids = (
+            None if invoice_ids is None else check_invoice_ids("invoice_ids", invoice_ids)
+        )
         self.target_statuses, self.target_dunning_statuses = check_targets(
             target_statuses, target_dunning_statuses
         )
@@ -152,10 +84,15 @@ class ChargebeeInvoiceTrigger(BaseTrigger):
         self.poll_interval = float(poll_interval)
 
     def serialize(self) -> tuple[str, dict[str, Any]]:
+        watched: dict[str, Any] = (
+            {"invoice_ids": self.invoice_ids}
+            if self.invoice_ids is not None
+            else {"invoice_id": self.invoice_id}
+        )
         return (
             f"{type(self).__module__}.{type(self).__qualname__}",
             {
-                "invoice_id": self.invoice_id,
+                **watched,
                 "target_statuses": list(self.target_statuses),
                 "target_dunning_statuses": list(self.target_dunning_statuses),
                 "chargebee_conn_id": self.chargebee_conn_id,
@@ -171,11 +108,19 @@ class ChargebeeInvoiceTrigger(BaseTrigger):
         # The SDK's connection lookup is synchronous; a thread keeps the event loop free.
         return await asyncio.to_thread(hook.connection_settings)
 
+    def _error_event(self, error: ChargebeeError) -> dict[str, Any]:
+        if self.invoice_ids is not None:
+            return batch_event(
+                "error", self.invoice_ids, message=str(error), retryable=error.retryable
+            )
+        assert self.invoice_id is not None
+        return wait_event("error", self.invoice_id, message=str(error), retryable=error.retryable)
+
     async def run(self) -> AsyncIterator[TriggerEvent]:
         try:
             settings, origin = await self._settings()
         except ChargebeeError as error:
-            yield _event(wait_event("error", self.invoice_id, message=str(error)))
+            yield _event({**self._error_event(error), "retryable": False})
             return
         async with httpx.AsyncClient(
             auth=httpx.BasicAuth(settings.api_key, ""),
@@ -191,46 +136,85 @@ class ChargebeeInvoiceTrigger(BaseTrigger):
 
     async def _wait(self, http: httpx.AsyncClient, settings: ClientSettings) -> dict[str, Any]:
         """Poll until the wait ends; transient failures are retried as the client would."""
-        path = f"/invoices/{quote(self.invoice_id, safe='')}"
-        url = settings.server_url("v2") + path
         errors_in_a_row = failures = 0
         while True:
             try:
-                invoice = await _get(http, url, path, settings.timeout)
+                event = await self._poll_once(http, settings)
             except ChargebeeError as error:
                 errors_in_a_row += 1
                 # A 429 says when to come back: it slows the polling but never ends the wait.
                 failures += 0 if isinstance(error, RateLimitError) else 1
                 if not error.retryable or failures > settings.max_retries:
-                    return wait_event(
-                        "error", self.invoice_id, message=str(error), retryable=error.retryable
-                    )
+                    return self._error_event(error)
                 delay = retry_delay(errors_in_a_row, error)
                 self.log.warning("%s; polling again in %.1fs", error, delay)
                 await _sleep(delay)
                 continue
             errors_in_a_row = failures = 0
-            event = end_of_wait(
-                self.invoice_id, invoice, self.target_statuses, self.target_dunning_statuses
-            )
             if event is not None:
                 return event
+            await _sleep(self.poll_interval)
+
+    async def _poll_once(
+        self, http: httpx.AsyncClient, settings: ClientSettings
+    ) -> dict[str, Any] | None:
+        """Read the invoices once: the event that ends the wait, or None to wait on."""
+        targets = self.target_statuses, self.target_dunning_statuses
+        if self.invoice_ids is None:
+            assert self.invoice_id is not None
+            path = f"/invoices/{quote(self.invoice_id, safe='')}"
+            body = await _get(http, settings.server_url("v2") + path, path, settings.timeout)
+            invoice = _object(body, "invoice", path)
             self.log.info(
                 "invoice %s has status %s, dunning status %s; waiting for %s",
                 self.invoice_id,
                 invoice.get("status"),
                 invoice.get("dunning_status"),
-                describe_targets(self.target_statuses, self.target_dunning_statuses),
+                describe_targets(*targets),
             )
-            await _sleep(self.poll_interval)
+            return end_of_wait(self.invoice_id, invoice, *targets)
+        invoices: dict[str, Mapping[str, Any]] = {}
+        for batch in read_batches(self.invoice_ids):
+            query = {**encode_filters({"id": list(batch)}), "limit": str(BATCH_READ_SIZE)}
+            url = f"{settings.server_url('v2')}/invoices"
+            body = await _get(http, url, "/invoices", settings.timeout, query)
+            for invoice in listed_invoices(body):
+                invoices[str(invoice.get("id"))] = invoice
+        event = end_of_batch_wait(self.invoice_ids, invoices, *targets)
+        if event is None:
+            waiting = outstanding(self.invoice_ids, invoices, *targets)
+            self.log.info("%s", describe_outstanding(len(self.invoice_ids), waiting))
+        return event
 
 
-async def _get(http: httpx.AsyncClient, url: str, path: str, timeout: float) -> dict[str, Any]:
-    """One GET of an invoice within ``timeout`` as a whole; failures become the client's errors."""
+def _object(body: Mapping[str, Any], key: str, path: str) -> dict[str, Any]:
+    value = body.get(key)
+    if not isinstance(value, dict):
+        raise ChargebeeTransportError("GET", path, f"answer has no {key!r} object")
+    return value
+
+
+def listed_invoices(body: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """The invoices of one list page, or an error naming what the answer lacks."""
+    items = body.get("list")
+    if not isinstance(items, list):
+        raise ChargebeeTransportError("GET", "/invoices", "answer has no 'list'")
+    return [_object(item, "invoice", "/invoices") for item in items if isinstance(item, dict)]
+
+
+async def _get(
+    http: httpx.AsyncClient,
+    url: str,
+    path: str,
+    timeout: float,
+    query: Mapping[str, str] | None = None,
+) -> dict[str, Any]:
+    """One GET within ``timeout`` as a whole: the JSON object, or the client's error."""
     deadline = Deadline(timeout)
     try:
         async with asyncio.timeout(timeout):
-            streamed = await http.send(http.build_request("GET", url), stream=True)
+            request = http.build_request("GET", url, params=query)
+            streamed = await http.send(request, stream=True)
             response = await aread_capped("GET", path, streamed, deadline)
     except httpx.HTTPError as exc:
         raise transport_error("GET", path, exc) from None
@@ -241,9 +225,9 @@ async def _get(http: httpx.AsyncClient, url: str, path: str, timeout: float) -> 
     if response.status_code >= 300:
         raise error_from_response(response)
     try:
-        invoice = json.loads(response.content).get("invoice")
-    except (ValueError, AttributeError):
-        invoice = None
-    if not isinstance(invoice, dict):
-        raise ChargebeeTransportError("GET", path, "answer has no 'invoice' object")
-    return invoice
+        body = json.loads(response.content)
+    except ValueError:
+        body = None
+    if not isinstance(body, dict):
+        raise ChargebeeTransportError("GET", path, "answer is not a JSON object")
+    return body

@@ -10,9 +10,12 @@ from __future__ import annotations
 
 import re
 import subprocess
+import threading
+import time
 from collections.abc import Callable
 from typing import Any
 
+import httpx
 import pendulum
 import pytest
 
@@ -63,6 +66,25 @@ def _seed_paid(emulator: ChargebeeEmulator) -> None:
     emulator.add_invoice("inv_000001", status="paid", dunning_status="success")
 
 
+def _seed_due_then_paid(emulator: ChargebeeEmulator) -> None:
+    """150 invoices due, paid by their customers once the selection has listed them."""
+    ids = emulator.seed(150, status="payment_due")
+
+    def pay_once_listed() -> None:
+        deadline = time.monotonic() + 60
+        while not any("status%5Bin%5D" in r.query for r in emulator.requests):
+            if time.monotonic() > deadline:
+                return
+            time.sleep(0.05)
+        for invoice_id in ids:  # a write-off leaves the invoice paid, as a payment would
+            httpx.post(
+                f"{emulator.base_url}/api/v2/invoices/{invoice_id}/write_off",
+                auth=(emulator.api_key, ""),
+            ).raise_for_status()
+
+    threading.Thread(target=pay_once_listed, daemon=True).start()
+
+
 def _seed_last_month(emulator: ChargebeeEmulator) -> None:
     emulator.seed(40, status="pending", date=int(THIS_MONTH.subtract(days=10).timestamp()))
 
@@ -73,6 +95,7 @@ SEEDERS: dict[str, Callable[[ChargebeeEmulator], None]] = {
     "chargebee_write_off_old_debt": _seed_old_debt,
     "chargebee_month_end_chunked": _seed_last_month,
     "chargebee_wait_for_payment": _seed_paid,
+    "chargebee_wait_for_payments": _seed_due_then_paid,
     "chargebee_signed_off_close": _seed_last_month,
 }
 EXPECTED_ACTIONS = {
@@ -81,6 +104,7 @@ EXPECTED_ACTIONS = {
     "chargebee_write_off_old_debt": 3,
     "chargebee_month_end_chunked": 40,
     "chargebee_wait_for_payment": 0,
+    "chargebee_wait_for_payments": 150,  # the customers' payments; the sensor only reads
     "chargebee_signed_off_close": 40,
 }
 # Run as a user would, by `airflow dags test DAG_ID DATE`, with what its log must say.

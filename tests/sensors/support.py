@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import json
+from urllib.parse import parse_qsl
+
 from airflow_provider_cb.testing import ChargebeeEmulator
 
 PAYER_KEY = "test-payer-write-off"
-"""The idempotency key of the payer's POST, which tells it apart from anything a sensor sends."""
+"""The idempotency key (or its start) of the payer's POSTs, apart from anything a sensor sends."""
 
 
 def reads_of(emulator: ChargebeeEmulator, invoice_id: str) -> int:
@@ -18,5 +21,16 @@ def sensor_writes(emulator: ChargebeeEmulator) -> list[str]:
     return [
         f"{r.method} {r.path}"
         for r in emulator.requests
-        if r.method != "GET" and r.idempotency_key != PAYER_KEY
+        if r.method != "GET" and not (r.idempotency_key or "").startswith(PAYER_KEY)
     ]
+
+
+def batch_reads(emulator: ChargebeeEmulator) -> list[list[str]]:
+    """The ids each list request of a batch wait asked for, in order."""
+    reads = []
+    for r in emulator.requests:
+        if r.method == "GET" and r.path == "/api/v2/invoices":
+            query = dict(parse_qsl(r.query))
+            assert query["limit"] == "100"
+            reads.append(json.loads(query["id[in]"]))
+    return reads

@@ -9,9 +9,9 @@ import pytest
 from airflow.sdk.exceptions import AirflowException, AirflowFailException
 
 from airflow_provider_cb.client.errors import ChargebeeValidationError
+from airflow_provider_cb.client.waiting import wait_outcome
 from airflow_provider_cb.sensors import ChargebeeInvoiceSensor
 from airflow_provider_cb.testing import ChargebeeEmulator
-from airflow_provider_cb.triggers.invoice import wait_outcome
 from tests.helpers import DagFiles, xcom_of
 from tests.sensors.support import reads_of, sensor_writes
 
