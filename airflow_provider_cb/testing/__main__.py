@@ -22,7 +22,8 @@ from types import FrameType
 from airflow_provider_cb.client.errors import ChargebeeValidationError
 from airflow_provider_cb.client.invoices import INVOICE_STATUSES
 from airflow_provider_cb.client.validation import check_timestamp
-from airflow_provider_cb.testing.emulator import ChargebeeEmulator, check_loopback
+from airflow_provider_cb.testing.emulator import ChargebeeEmulator
+from airflow_provider_cb.testing.server import check_loopback
 from airflow_provider_cb.testing.wire import Dialect
 
 _API_KEY = re.compile(r"[A-Za-z0-9_.-]{1,200}")
