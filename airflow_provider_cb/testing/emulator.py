@@ -123,15 +123,20 @@ class ChargebeeEmulator:
         shown = f"[{host}]" if ":" in host else host
         return f"http://{shown}:{port}"
 
-    def connection_json(self, conn_type: str = "chargebee") -> str:
-        """An Airflow connection (e.g. for ``AIRFLOW_CONN_CHARGEBEE_DEFAULT``) to this server."""
+    def connection_json(
+        self, conn_type: str = "chargebee", *, lift_rate_budget: bool = False
+    ) -> str:
+        """An Airflow connection (e.g. for ``AIRFLOW_CONN_CHARGEBEE_DEFAULT``) to this server.
+
+        ``lift_rate_budget`` sets the connection's ``lift_rate_budget`` extra: every
+        task then sends as fast as it can, whatever ``requests_per_minute`` it names,
+        so a DAG written for a live site's budget runs at test speed.
+        """
+        extra: dict[str, Any] = {"base_url": self.base_url}
+        if lift_rate_budget:
+            extra["lift_rate_budget"] = True
         return json.dumps(
-            {
-                "conn_type": conn_type,
-                "host": self.site,
-                "password": self.api_key,
-                "extra": {"base_url": self.base_url},
-            }
+            {"conn_type": conn_type, "host": self.site, "password": self.api_key, "extra": extra}
         )
 
     # Clock

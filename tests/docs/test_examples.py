@@ -1,13 +1,15 @@
 """Every ```python block in README.md and docs/ runs, so no example can rot.
 
-A block that builds a DAG is run with ``dag.test()`` against the emulator, seeded
-for that DAG; a block that defines ``test_*`` functions has them called with the
-emulator fixture; any other block is executed as a script with the connection
-pointing at the emulator.
+A block that defines ``test_*`` functions has them called with the fixtures they
+name (the emulator, or ``chargebee_dags`` for a whole-DAG test); a block that
+builds a DAG is run with ``dag.test()`` against the emulator, seeded for that
+DAG; any other block is executed as a script with the connection pointing at
+the emulator.
 """
 
 from __future__ import annotations
 
+import inspect
 import re
 import subprocess
 from collections.abc import Callable
@@ -17,9 +19,11 @@ import pendulum
 import pytest
 
 from airflow_provider_cb.testing import ChargebeeEmulator
-from tests.helpers import REPO, DagFiles, airflow_cli
+from airflow_provider_cb.testing.dags import DagFolder
+from tests.helpers import REPO, airflow_cli
 
 PAGES = [REPO / "README.md", *sorted((REPO / "docs").glob("*.md"))]
+_TEST_FUNCTION = re.compile(r"^def test_", re.MULTILINE)
 _BLOCK = re.compile(r"^```python\n(.*?)^```", re.MULTILINE | re.DOTALL)
 THIS_MONTH = pendulum.now("UTC").start_of("month")
 
@@ -119,12 +123,12 @@ def test_every_page_has_been_searched() -> None:
 def test_example_runs(
     source: str,
     chargebee_conn_env: ChargebeeEmulator,
-    dag_files: DagFiles,
+    chargebee_dags: DagFolder,
     request: pytest.FixtureRequest,
 ) -> None:
     emulator = chargebee_conn_env
     dag_id = re.search(r'DAG\(\s*"([^"]+)"', source)
-    if dag_id:
+    if dag_id and not _TEST_FUNCTION.search(source):
         name = dag_id.group(1)
         subprocess.run(
             [*airflow_cli(), "pools", "set", "chargebee", "4", "Chargebee site"],
@@ -132,7 +136,7 @@ def test_example_runs(
             capture_output=True,
         )
         SEEDERS[name](emulator)
-        dag = dag_files.load(name, source)
+        dag = chargebee_dags.load(name, source)
         if name in CLI_RUNS:
             _dags_test(name, LOGICAL_DATES[name], expect=CLI_RUNS[name])
         else:
@@ -144,5 +148,6 @@ def test_example_runs(
     namespace: dict[str, Any] = {"__name__": f"docs_example_{request.node.callspec.id}"}
     exec(compile(source, request.node.callspec.id, "exec"), namespace)
     tests = [f for name, f in namespace.items() if name.startswith("test_") and callable(f)]
+    fixtures = {"chargebee_conn_env": emulator, "chargebee_dags": chargebee_dags}
     for test in tests:
-        test(emulator)
+        test(*(fixtures[name] for name in inspect.signature(test).parameters))

@@ -271,3 +271,23 @@ def test_each_cli_seed_has_its_own_date(tmp_path: Path) -> None:
         server.wait(timeout=30)
 
     assert dates == [OCT_15, OCT_15, OCT_15_NOON]
+
+
+# Lifting the rate budget
+
+
+@pytest.mark.parametrize(("lift", "expected"), [(False, 6.0), (True, None)])
+def test_a_lifted_connection_drops_every_tasks_rate_budget(
+    lift: bool,
+    expected: float | None,
+    chargebee_emulator: ChargebeeEmulator,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from airflow_provider_cb.hooks.chargebee import ChargebeeHook
+
+    connection = chargebee_emulator.connection_json(lift_rate_budget=lift)
+    monkeypatch.setenv("AIRFLOW_CONN_CHARGEBEE_DEFAULT", connection)
+
+    settings, _ = ChargebeeHook(requests_per_minute=6).connection_settings()
+
+    assert settings.requests_per_minute == expected
