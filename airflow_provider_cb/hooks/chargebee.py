@@ -136,7 +136,10 @@ class ChargebeeHook(BaseHook):
         extras = conn.extra_dejson
         settings = settings_from_connection(conn.host, conn.password, conn.port, extras)
         mask_api_key(settings.api_key)
-        if self._requests_per_minute is not None:
+        if check_bool("lift_rate_budget", _extra(extras, "lift_rate_budget") or False):
+            # Tests against the emulator: no client-side budget, whatever the task asks for.
+            settings = dataclasses.replace(settings, requests_per_minute=None)
+        elif self._requests_per_minute is not None:
             settings = dataclasses.replace(settings, requests_per_minute=self._requests_per_minute)
         origin = RequestOrigin(
             **{name: _extra(extras, name) for name in _ORIGIN_FIELDS},

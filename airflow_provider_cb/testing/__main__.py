@@ -15,34 +15,16 @@ import sys
 import tempfile
 import threading
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from types import FrameType
 
-from airflow_provider_cb.client.errors import ChargebeeValidationError
-from airflow_provider_cb.client.invoices import INVOICE_STATUSES
-from airflow_provider_cb.client.validation import check_timestamp
-from airflow_provider_cb.testing.emulator import ChargebeeEmulator, check_loopback
+from airflow_provider_cb.testing.control import bounded_int, epoch, seed_spec
+from airflow_provider_cb.testing.emulator import ChargebeeEmulator
+from airflow_provider_cb.testing.server import check_loopback
 from airflow_provider_cb.testing.wire import Dialect
 
 _API_KEY = re.compile(r"[A-Za-z0-9_.-]{1,200}")
-
-
-MAX_SEED = 100_000
-"""Invoices one ``--seed`` may create: the emulator keeps them all in memory."""
-
-
-def _bounded_int(name: str, low: int, high: int) -> Callable[[str], int]:
-    """An argparse type for a whole number from ``low`` to ``high``."""
-
-    def parse(text: str) -> int:
-        if not text.strip().isdigit() or not low <= int(text) <= high:
-            raise argparse.ArgumentTypeError(
-                f"{name} {text!r:.40} is not a number from {low} to {high}"
-            )
-        return int(text)
-
-    return parse
 
 
 def _processing_seconds(text: str) -> float:
@@ -55,28 +37,12 @@ def _processing_seconds(text: str) -> float:
     return seconds
 
 
-def _seed_spec(text: str) -> tuple[str, int]:
-    status, _, count = text.partition("=")
-    if status not in INVOICE_STATUSES or not count.isdigit():
-        raise argparse.ArgumentTypeError(
-            f"{text!r:.60} must be STATUS=COUNT with STATUS one of {', '.join(INVOICE_STATUSES)}"
-        )
-    return status, _bounded_int("COUNT", 0, MAX_SEED)(count)
-
-
 def _api_key(text: str) -> str:
     if not _API_KEY.fullmatch(text):
         raise argparse.ArgumentTypeError(
             "must be 1 to 200 letters, digits, '_', '-' or '.' (no spaces or ':')"
         )
     return text
-
-
-def _epoch(text: str) -> int:
-    try:
-        return check_timestamp("--date", text)
-    except ChargebeeValidationError as error:
-        raise argparse.ArgumentTypeError(str(error)) from None
 
 
 def _loopback(text: str) -> str:
@@ -94,27 +60,29 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--host", type=_loopback, default="127.0.0.1", help="loopback address")
     parser.add_argument(
-        "--port", type=_bounded_int("port", 0, 65535), default=0, help="0 picks a free port"
+        "--port", type=bounded_int("port", 0, 65535), default=0, help="0 picks a free port"
     )
     parser.add_argument("--api-key", type=_api_key, default="test_key")
     parser.add_argument("--site", default="acme")
     parser.add_argument(
         "--seed",
-        type=_seed_spec,
+        type=seed_spec,
         action="append",
         default=[],
-        metavar="STATUS=COUNT",
-        help="create COUNT invoices in STATUS; repeatable, ids continue across seeds",
+        metavar="STATUS=COUNT[@DATE]",
+        help="create COUNT invoices in STATUS dated DATE (e.g. pending=100@2026-10-15); "
+        "repeatable, ids continue across seeds",
     )
     parser.add_argument(
         "--date",
-        type=_epoch,
+        type=epoch,
         default=None,
         metavar="ISO-8601",
-        help="date of the seeded invoices, e.g. 2026-10-15T00:00:00Z (default: now)",
+        help="date of seeded invoices without their own @DATE, e.g. 2026-10-15T12:00:00Z "
+        "(default: now)",
     )
     parser.add_argument(
-        "--requests-per-minute", type=_bounded_int("requests per minute", 1, 100_000), default=None
+        "--requests-per-minute", type=bounded_int("requests per minute", 1, 100_000), default=None
     )
     dialect = parser.add_argument_group("error dialect (what Chargebee's documents leave open)")
     dialect.add_argument(
@@ -176,9 +144,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     emulator.processing_seconds = args.processing_seconds
     number = 1
-    for status, count in args.seed:
-        emulator.seed(count, status=status, start=number, date=args.date)
-        number += count
+    for spec in args.seed:
+        date = args.date if spec.date is None else spec.date
+        emulator.seed(spec.count, status=spec.status, start=number, date=date)
+        number += spec.count
     with emulator:
         if args.ready_file is not None:
             _write_atomically(args.ready_file, emulator.base_url + "\n")

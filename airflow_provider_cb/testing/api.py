@@ -83,7 +83,7 @@ class Site:
     def handle(self, request: Request, retry_after: int | None) -> Answer:
         """Answer one request; ``retry_after`` is set when the rate limit refuses it."""
         try:
-            if not self._authorized(request.authorization):
+            if not self.authorized(request.authorization):
                 raise ApiError(
                     401,
                     "api_authentication_failed",
@@ -106,7 +106,7 @@ class Site:
         except ApiError as error:
             return error.answer()
 
-    def _authorized(self, header: str | None) -> bool:
+    def authorized(self, header: str | None) -> bool:
         """HTTP Basic with the API key as user name and an empty password."""
         if header == self._expected_header:
             return True

@@ -8,45 +8,30 @@ loopback address only: it accepts any client that knows the test key.
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
-import ipaddress
 import json
-import socket
-import struct
 import sys
 import threading
 import time
 import traceback
 from collections import Counter
-from http import HTTPStatus
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
-from typing import Any, Self
+from typing import TYPE_CHECKING, Any, Self, Unpack
 
 from airflow_provider_cb.testing import faults as fault_kinds
-from airflow_provider_cb.testing.api import IDEMPOTENCY_HEADER, Request, Site
+from airflow_provider_cb.testing.api import Request, Site
 from airflow_provider_cb.testing.clock import Clock
+from airflow_provider_cb.testing.control_api import CONTROL_PREFIX, ControlApi
 from airflow_provider_cb.testing.faults import Faults
+from airflow_provider_cb.testing.fields import InvoiceFields, complete
 from airflow_provider_cb.testing.ratelimit import FixedWindowLimiter
 from airflow_provider_cb.testing.records import AppliedAction, RecordLog, RequestRecord
-from airflow_provider_cb.testing.store import DEFAULT_AMOUNT, InvoiceStore
-from airflow_provider_cb.testing.wire import DEFAULT_DIALECT, Answer, ApiError, Dialect
+from airflow_provider_cb.testing.server import HttpServer, bind, check_loopback
+from airflow_provider_cb.testing.store import InvoiceStore
+from airflow_provider_cb.testing.wire import DEFAULT_DIALECT, Answer, ApiError, Dialect, Disconnect
 
-_RESET = struct.pack("ii", 1, 0)
-"""SO_LINGER on with a zero timeout: close() sends RST instead of FIN."""
-
-
-def check_loopback(host: str) -> None:
-    """Refuse any address other hosts could reach: the emulator has no real security."""
-    if host == "localhost":
-        return
-    try:
-        loopback = ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        loopback = False
-    if not loopback:
-        raise ValueError(f"the emulator only binds to a loopback address, not {host!r}")
+if TYPE_CHECKING:
+    import httpx
 
 
 class ChargebeeEmulator:
@@ -83,7 +68,8 @@ class ChargebeeEmulator:
         self._store = InvoiceStore(self.clock, self.applied_actions)
         self._limiter = FixedWindowLimiter(self.clock, requests_per_minute)
         self._site = Site(api_key, self.clock, self._store)
-        self._server: _Server | None = None
+        self._control = ControlApi(self, self._site, self._store)
+        self._server: HttpServer | None = None
         self._thread: threading.Thread | None = None
 
     # Lifecycle
@@ -92,9 +78,7 @@ class ChargebeeEmulator:
         """Bind and serve in a background thread; returns self for chaining."""
         if self._server is not None:
             raise RuntimeError("the emulator is already running")
-        server_class = _Server6 if ":" in self.host else _Server
-        server = server_class((self.host, self.port), _Handler)
-        server.emulator = self
+        server = bind(self.host, self.port, self.respond)
         self._server = server
         self._thread = threading.Thread(
             target=server.serve_forever,
@@ -139,15 +123,20 @@ class ChargebeeEmulator:
         shown = f"[{host}]" if ":" in host else host
         return f"http://{shown}:{port}"
 
-    def connection_json(self, conn_type: str = "chargebee") -> str:
-        """An Airflow connection (e.g. for ``AIRFLOW_CONN_CHARGEBEE_DEFAULT``) to this server."""
+    def connection_json(
+        self, conn_type: str = "chargebee", *, lift_rate_budget: bool = False
+    ) -> str:
+        """An Airflow connection (e.g. for ``AIRFLOW_CONN_CHARGEBEE_DEFAULT``) to this server.
+
+        ``lift_rate_budget`` sets the connection's ``lift_rate_budget`` extra: every
+        task then sends as fast as it can, whatever ``requests_per_minute`` it names,
+        so a DAG written for a live site's budget runs at test speed.
+        """
+        extra: dict[str, Any] = {"base_url": self.base_url}
+        if lift_rate_budget:
+            extra["lift_rate_budget"] = True
         return json.dumps(
-            {
-                "conn_type": conn_type,
-                "host": self.site,
-                "password": self.api_key,
-                "extra": {"base_url": self.base_url},
-            }
+            {"conn_type": conn_type, "host": self.site, "password": self.api_key, "extra": extra}
         )
 
     # Clock
@@ -158,59 +147,40 @@ class ChargebeeEmulator:
 
     # State
 
-    def add_invoice(
-        self,
-        invoice_id: str,
-        *,
-        status: str = "pending",
-        customer_id: str | None = None,
-        subscription_id: str | None = None,
-        date: int | None = None,
-        amount_due: int = DEFAULT_AMOUNT,
-        auto_collection: str = "on",
-        dunning_status: str | None = None,
-        line_items: int = 1,
-        expected_payment_date: int | None = None,
-        notes: list[dict[str, Any]] | None = None,
-        currency_code: str = "USD",
-    ) -> dict[str, Any]:
-        """Create an invoice and return it (v2 shape).
+    def add_invoice(self, invoice_id: str, **fields: Unpack[InvoiceFields]) -> dict[str, Any]:
+        """Create an invoice and return it (v2 shape); see :class:`InvoiceFields`.
 
-        ``amount_due`` is the invoice total in cents, owed unless the status is
-        ``paid`` (then it counts as paid) or ``voided``. ``customer_id`` defaults to
-        ``cus_<invoice_id>``, ``date`` to now (emulator clock). ``notes`` are dicts
-        with ``note`` and optionally ``entity_type`` and ``entity_id``; a note without
-        an entity is the general note that ``remove_general_note`` drops.
+        ``date`` and ``expected_payment_date`` take epoch seconds, ISO-8601 text or
+        an aware datetime; a wrong type or value is refused here, naming the field.
         """
-        return self._store.add(
-            invoice_id,
-            status=status,
-            customer_id=customer_id,
-            subscription_id=subscription_id,
-            date=date,
-            amount_due=amount_due,
-            auto_collection=auto_collection,
-            dunning_status=dunning_status,
-            line_items=line_items,
-            expected_payment_date=expected_payment_date,
-            notes=notes,
-            currency_code=currency_code,
-        )
+        return self._store.add(invoice_id, complete(fields))
 
     def seed(
-        self,
-        count: int,
-        *,
-        status: str = "pending",
-        prefix: str = "inv_",
-        start: int = 1,
-        **overrides: Any,
+        self, count: int, *, prefix: str = "inv_", start: int = 1, **fields: Unpack[InvoiceFields]
     ) -> list[str]:
-        """Create ``count`` invoices ``inv_000001``... (zero-padded: lexical order is numeric)."""
+        """Create ``count`` invoices ``inv_000001``... (zero-padded: lexical order is numeric).
+
+        ``status`` defaults to ``pending``; every other field as in :meth:`add_invoice`.
+        """
+        values = complete(fields)
         ids = [f"{prefix}{number:06d}" for number in range(start, start + count)]
         for invoice_id in ids:
-            self.add_invoice(invoice_id, status=status, **overrides)
+            self._store.add(invoice_id, values)
         return ids
+
+    def set_status(
+        self, invoice_id: str, status: str, *, dunning_status: str | None = None
+    ) -> dict[str, Any]:
+        """Put an invoice in any status, as something outside the DAG would (a refund, a void).
+
+        ``paid`` settles what is due and ``voided`` cancels it; ``dunning_status``
+        is set when given.
+        """
+        return self._store.set_status(invoice_id, status, dunning_status)
+
+    def record_payment(self, invoice_id: str, amount: int | None = None) -> dict[str, Any]:
+        """A customer paying ``amount`` cents (default: all that is due); fully paid is ``paid``."""
+        return self._store.record_payment(invoice_id, amount)
 
     def invoice(self, invoice_id: str) -> dict[str, Any]:
         """A copy of one invoice (v2 shape); KeyError when unknown."""
@@ -272,12 +242,18 @@ class ChargebeeEmulator:
         """How many requests the rate limit refused (injected 429s count in ``faults``)."""
         return self._site.rate_limited_count
 
-    def _serve(self, handler: _Handler, request: Request, headers: dict[str, str]) -> None:
+    # Answering
+
+    def respond(self, request: Request, headers: dict[str, str]) -> Answer | Disconnect:
         """The request path: faults, rate limit and site, in the one place they meet.
 
-        The request is logged before the answer is written, so a client that has
-        read the answer always finds its request in the log.
+        The HTTP server and :meth:`mock_transport` both answer through here. The
+        request is logged before the answer is given, so a client that has read the
+        answer always finds its request in the log. Control requests (see
+        :mod:`~airflow_provider_cb.testing.control_api`) bypass all of it.
         """
+        if request.path.startswith(CONTROL_PREFIX):
+            return self._control.handle(request)
         fault = self.faults.draw(request.method)
         retry_after = self._limiter.hit()
         answer: Answer | None = None
@@ -312,11 +288,18 @@ class ChargebeeEmulator:
             )
         )
         if fault == "reset_before":
-            handler.reset()
-        elif delivered is None:
-            handler.drop()
-        else:
-            handler.send(delivered)
+            return Disconnect.RESET
+        return Disconnect.DROP if delivered is None else delivered
+
+    def mock_transport(self) -> httpx.MockTransport:
+        """An httpx transport answered by this emulator in process: no server, no sockets.
+
+        Works whether or not the server runs; faults that reset or drop the
+        connection raise the httpx errors a real connection would.
+        """
+        from airflow_provider_cb.testing.mock import mock_transport
+
+        return mock_transport(self.respond)
 
     def _answer(self, request: Request, retry_after: int | None) -> Answer:
         try:
@@ -333,105 +316,3 @@ class ChargebeeEmulator:
     def __repr__(self) -> str:
         where = self.base_url if self._server is not None else "stopped"
         return f"ChargebeeEmulator({where}, {len(self._store)} invoices)"
-
-
-class _Server(ThreadingHTTPServer):
-    """Threaded server that can close its keep-alive connections on stop."""
-
-    daemon_threads = True
-    block_on_close = False
-    request_queue_size = 512
-    emulator: ChargebeeEmulator
-
-    def __init__(self, address: tuple[str, int], handler: type[BaseHTTPRequestHandler]) -> None:
-        self._open: set[socket.socket] = set()
-        self._open_lock = threading.Lock()
-        super().__init__(address, handler)
-
-    def process_request(self, request: Any, client_address: Any) -> None:
-        with self._open_lock:
-            self._open.add(request)
-        super().process_request(request, client_address)
-
-    def shutdown_request(self, request: Any) -> None:
-        with self._open_lock:
-            self._open.discard(request)
-        super().shutdown_request(request)
-
-    def close_connections(self) -> None:
-        with self._open_lock:
-            sockets = list(self._open)
-        for sock in sockets:
-            with contextlib.suppress(OSError):
-                sock.shutdown(socket.SHUT_RDWR)
-
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        """A client going away mid-request is normal here; anything else is reported."""
-        if not isinstance(sys.exc_info()[1], ConnectionError):
-            super().handle_error(request, client_address)
-
-
-class _Server6(_Server):
-    address_family = socket.AF_INET6
-
-
-class _Handler(BaseHTTPRequestHandler):
-    """HTTP/1.1 with keep-alive; every method goes to :meth:`ChargebeeEmulator._serve`."""
-
-    protocol_version = "HTTP/1.1"
-    disable_nagle_algorithm = True
-    server: _Server
-
-    def do_GET(self) -> None:
-        path, _, query = self.path.partition("?")
-        length = self.headers.get("Content-Length") or "0"
-        body: bytes | None = None
-        if length.isdigit() and "Transfer-Encoding" not in self.headers:
-            body = self.rfile.read(int(length)) if length != "0" else b""
-        else:
-            self.close_connection = True
-        headers = {
-            name.lower(): value
-            for name, value in self.headers.items()
-            if name.lower().startswith("chargebee-")
-        }
-        request = Request(
-            method=self.command,
-            path=path,
-            query=query,
-            authorization=self.headers.get("Authorization"),
-            idempotency_key=self.headers.get(IDEMPOTENCY_HEADER),
-            body=body,
-        )
-        self.server.emulator._serve(self, request, headers)
-
-    do_POST = do_PUT = do_PATCH = do_DELETE = do_GET
-
-    def send(self, answer: Answer) -> None:
-        """Status line, headers and body in one write; a client gone meanwhile closes it."""
-        lines = [
-            f"HTTP/1.1 {answer.status} {HTTPStatus(answer.status).phrase}",
-            f"Content-Type: {answer.content_type}",
-            f"Content-Length: {len(answer.body)}",
-        ]
-        lines.extend(f"{name}: {value}" for name, value in answer.headers)
-        if self.close_connection:
-            lines.append("Connection: close")
-        try:
-            self.wfile.write(("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + answer.body)
-        except OSError:
-            self.close_connection = True
-
-    def reset(self) -> None:
-        """Abort the connection with RST, as a dropped load balancer connection looks."""
-        self.close_connection = True
-        self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, _RESET)
-        self.rfile.close()
-        self.connection.close()
-
-    def drop(self) -> None:
-        """Close the connection without answering."""
-        self.close_connection = True
-
-    def log_message(self, format: str, *args: Any) -> None:
-        """Silent: at thousands of requests per second a line each would drown the output."""

@@ -5,16 +5,20 @@ invoices that change (and drop out of a status filter) between pages never make
 the next page skip or repeat an invoice that still matches. Sorting by
 ``updated_at`` cannot promise that for invoices acted on mid-listing, since
 acting moves them; the default ``date`` order can.
+
+A page bisects to its offset in a :class:`SortIndex` and walks on until it has
+enough matches, so reading a whole list costs about one pass, not one per page.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
-import heapq
+import bisect
+import itertools
 import json
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -86,23 +90,57 @@ def parse_query(pairs: Iterable[tuple[str, str]]) -> ListQuery:
     return ListQuery(limit, tuple(filters), sort_field, descending, after)
 
 
-def select(invoices: Iterable[Invoice], query: ListQuery) -> tuple[list[Invoice], str | None]:
+class SortIndex:
+    """Every invoice's key in each sort order, kept sorted as invoices come and change."""
+
+    def __init__(self) -> None:
+        self._keys: dict[str, list[SortKey]] = {field: [] for field in _SORT_FIELDS}
+
+    def add(self, invoice: Invoice) -> None:
+        for field, keys in self._keys.items():
+            bisect.insort(keys, (invoice[field], invoice["id"]))
+
+    def keys_of(self, invoice: Invoice) -> dict[str, SortKey]:
+        """The invoice's keys now: hand them to :meth:`move` after changing it."""
+        return {field: (invoice[field], invoice["id"]) for field in self._keys}
+
+    def move(self, before: Mapping[str, SortKey], invoice: Invoice) -> None:
+        """Re-file a changed invoice under the keys it has now."""
+        for field, keys in self._keys.items():
+            key = (invoice[field], invoice["id"])
+            if key != before[field]:
+                del keys[bisect.bisect_left(keys, before[field])]
+                bisect.insort(keys, key)
+
+    def walk(self, field: str, descending: bool, after: SortKey | None) -> Iterator[SortKey]:
+        """Keys in the order asked for, starting just past ``after``."""
+        keys = self._keys[field]
+        if descending:
+            end = len(keys) if after is None else bisect.bisect_left(keys, after)
+            return (keys[position] for position in range(end - 1, -1, -1))
+        start = 0 if after is None else bisect.bisect_right(keys, after)
+        return itertools.islice(keys, start, None)
+
+
+def select(
+    invoices: Mapping[str, Invoice], index: SortIndex, query: ListQuery
+) -> tuple[list[Invoice], str | None]:
     """One page of matching invoices and the offset of the next page, if there is one."""
-    field = query.sort_field
-
-    def key(invoice: Invoice) -> SortKey:
-        return (invoice[field], invoice["id"])
-
-    rows = [inv for inv in invoices if all(check(inv) for check in query.filters)]
-    after = query.after
-    if after is not None:
-        rows = [inv for inv in rows if (key(inv) < after if query.descending else key(inv) > after)]
-    pick = heapq.nlargest if query.descending else heapq.nsmallest
-    page = pick(query.limit + 1, rows, key=key)
+    matching = (
+        invoice
+        for invoice in (
+            invoices[key[1]] for key in index.walk(query.sort_field, query.descending, query.after)
+        )
+        if all(check(invoice) for check in query.filters)
+    )
+    page = list(itertools.islice(matching, query.limit + 1))
     if len(page) <= query.limit:
         return page, None
-    page = page[: query.limit]
-    return page, _encode_offset(field, query.descending, key(page[-1]))
+    last = page[query.limit - 1]
+    offset = _encode_offset(
+        query.sort_field, query.descending, (last[query.sort_field], last["id"])
+    )
+    return page[: query.limit], offset
 
 
 def _limit(text: str) -> int:

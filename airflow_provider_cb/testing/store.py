@@ -15,21 +15,18 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from airflow_provider_cb.client import validation
-from airflow_provider_cb.client.invoices import (
-    DUNNING_STATUSES,
-    INVOICE_STATUSES,
-    InvoiceAction,
-    describe_invoice_state,
-)
+from airflow_provider_cb.client.invoices import InvoiceAction, describe_invoice_state
 from airflow_provider_cb.testing import listing
 from airflow_provider_cb.testing.clock import Clock
+from airflow_provider_cb.testing.fields import complete
 from airflow_provider_cb.testing.records import AppliedAction, RecordLog
 from airflow_provider_cb.testing.wire import Answer, ApiError, json_answer, not_found, wrong_value
 
 Invoice = dict[str, Any]
 Effect = Callable[[InvoiceAction, Invoice, Mapping[str, Any], int], dict[str, Any]]
 
-DEFAULT_AMOUNT = 10_000
+_PAYABLE = ("posted", "payment_due", "not_paid")
+"""Statuses a customer's payment can settle: the invoice is final and money is owed."""
 _V1_STATUS = {"posted": "payment_due"}
 """v1 has no ``posted`` status; such invoices read as ``payment_due`` there."""
 
@@ -143,41 +140,23 @@ class InvoiceStore:
 
     def __init__(self, clock: Clock, applied: RecordLog[AppliedAction]) -> None:
         self._invoices: dict[str, Invoice] = {}
+        self._index = listing.SortIndex()
         self._lock = threading.Lock()
         self._clock = clock
         self._applied = applied
 
-    def add(
-        self,
-        invoice_id: str,
-        *,
-        status: str,
-        customer_id: str | None,
-        subscription_id: str | None,
-        date: int | None,
-        amount_due: int,
-        auto_collection: str,
-        dunning_status: str | None,
-        line_items: int,
-        expected_payment_date: int | None,
-        notes: list[dict[str, Any]] | None,
-        currency_code: str,
-    ) -> dict[str, Any]:
-        """Create an invoice; see :meth:`ChargebeeEmulator.add_invoice`."""
+    def add(self, invoice_id: str, fields: Mapping[str, Any]) -> dict[str, Any]:
+        """Create an invoice from :func:`~airflow_provider_cb.testing.fields.complete` fields."""
         validation.check_id("invoice_id", invoice_id)
-        _check_choice("status", status, INVOICE_STATUSES)
-        _check_choice("auto_collection", auto_collection, ("on", "off"))
-        if dunning_status is not None:
-            _check_choice("dunning_status", dunning_status, DUNNING_STATUSES)
-        if line_items < 0 or amount_due < 0:
-            raise ValueError("line_items and amount_due must not be negative")
+        status, date, amount_due = fields["status"], fields["date"], fields["amount_due"]
+        line_items, subscription_id = fields["line_items"], fields["subscription_id"]
         now = int(self._clock.now())
         day = date if date is not None else now
         owed = 0 if status in ("paid", "voided") else amount_due
         each, rest = divmod(amount_due, line_items) if line_items else (0, 0)
         invoice: Invoice = {
             "id": invoice_id,
-            "customer_id": customer_id or f"cus_{invoice_id}",
+            "customer_id": fields["customer_id"] or f"cus_{invoice_id}",
             "subscription_id": subscription_id,
             "recurring": subscription_id is not None,
             "status": status,
@@ -185,7 +164,7 @@ class InvoiceStore:
             "date": day,
             "due_date": day,
             "net_term_days": 0,
-            "currency_code": currency_code,
+            "currency_code": fields["currency_code"],
             "exchange_rate": 1.0,
             "total": amount_due,
             "sub_total": amount_due,
@@ -196,9 +175,9 @@ class InvoiceStore:
             "credits_applied": 0,
             "amount_due": owed,
             "paid_at": day if status == "paid" else None,
-            "dunning_status": dunning_status,
-            "expected_payment_date": expected_payment_date,
-            "auto_collection": auto_collection,
+            "dunning_status": fields["dunning_status"],
+            "expected_payment_date": fields["expected_payment_date"],
+            "auto_collection": fields["auto_collection"],
             "first_invoice": False,
             "updated_at": now,
             "resource_version": now * 1000,
@@ -218,12 +197,13 @@ class InvoiceStore:
                 }
                 for n in range(1, line_items + 1)
             ],
-            "notes": [dict(note) for note in notes or ()],
+            "notes": [dict(note) for note in fields["notes"] or ()],
         }
         with self._lock:
             if invoice_id in self._invoices:
                 raise ValueError(f"invoice {invoice_id!r} already exists")
             self._invoices[invoice_id] = invoice
+            self._index.add(invoice)
             return _v2(invoice)
 
     def get(self, invoice_id: str) -> dict[str, Any]:
@@ -248,7 +228,7 @@ class InvoiceStore:
 
     def page(self, query: listing.ListQuery, api_version: str) -> Answer:
         with self._lock:
-            rows, next_offset = listing.select(self._invoices.values(), query)
+            rows, next_offset = listing.select(self._invoices, self._index, query)
             payload: dict[str, Any] = {
                 "list": [{"invoice": render(inv, api_version)} for inv in rows]
             }
@@ -284,14 +264,78 @@ class InvoiceStore:
                     f"Invoice {invoice_id} is in {describe_invoice_state(invoice)}; {reason}",
                 )
             now = self._clock.now()
-            moment = int(now)
-            related = _EFFECTS.get(action.name, _lead_to)(action, invoice, body, moment)
-            invoice["updated_at"] = moment
-            invoice["resource_version"] = max(invoice["resource_version"] + 1, int(now * 1000))
+            before = self._index.keys_of(invoice)
+            related = _EFFECTS.get(action.name, _lead_to)(action, invoice, body, int(now))
+            self._touched(invoice, before, now)
             self._applied.append(
                 AppliedAction(invoice_id, action.name, api_version, idempotency_key, body, now)
             )
             return json_answer(200, {"invoice": render(invoice, api_version), **related})
+
+    def set_status(
+        self, invoice_id: str, status: str, dunning_status: str | None
+    ) -> dict[str, Any]:
+        """See :meth:`ChargebeeEmulator.set_status`."""
+        fields = complete({"status": status, "dunning_status": dunning_status})
+        with self._lock:
+            invoice = self._known(invoice_id)
+            before = self._index.keys_of(invoice)
+            now = self._clock.now()
+            if status == "paid" and invoice["status"] != "paid":
+                invoice.update(amount_paid=invoice["amount_paid"] + invoice["amount_due"])
+                invoice.update(amount_due=0, paid_at=int(now))
+            elif status == "voided":
+                invoice["amount_due"] = 0
+            invoice["status"] = status
+            if dunning_status is not None:
+                invoice["dunning_status"] = fields["dunning_status"]
+            self._touched(invoice, before, now)
+            return _v2(invoice)
+
+    def record_payment(self, invoice_id: str, amount: int | None) -> dict[str, Any]:
+        """See :meth:`ChargebeeEmulator.record_payment`."""
+        with self._lock:
+            invoice = self._known(invoice_id)
+            due = invoice["amount_due"]
+            if invoice["status"] not in _PAYABLE or due == 0:
+                raise ValueError(
+                    f"invoice {invoice_id} is in {describe_invoice_state(invoice)}; a payment "
+                    f"needs one of {list(_PAYABLE)} with an amount due"
+                )
+            paid = due if amount is None else amount
+            if isinstance(paid, bool) or not isinstance(paid, int) or not 0 < paid <= due:
+                raise ValueError(f"amount {paid!r:.40} must be whole cents from 1 to {due}")
+            before = self._index.keys_of(invoice)
+            now = self._clock.now()
+            invoice.update(amount_paid=invoice["amount_paid"] + paid, amount_due=due - paid)
+            if paid == due:
+                invoice.update(status="paid", paid_at=int(now))
+                if invoice["dunning_status"] is not None:
+                    invoice["dunning_status"] = "success"
+            self._touched(invoice, before, now)
+            return _v2(invoice)
+
+    def next_number(self, prefix: str) -> int:
+        """One past the highest ``<prefix><digits>`` id, so a new seed continues the numbering."""
+        with self._lock:
+            numbers = [
+                int(tail)
+                for invoice_id in self._invoices
+                if invoice_id.startswith(prefix) and (tail := invoice_id[len(prefix) :]).isdigit()
+            ]
+        return max(numbers, default=0) + 1
+
+    def _known(self, invoice_id: str) -> Invoice:
+        invoice = self._invoices.get(invoice_id)
+        if invoice is None:
+            raise KeyError(f"no invoice {invoice_id!r}")
+        return invoice
+
+    def _touched(self, invoice: Invoice, before: Mapping[str, listing.SortKey], now: float) -> None:
+        """A changed invoice: a new ``updated_at`` and version, re-filed in the sort index."""
+        invoice["updated_at"] = int(now)
+        invoice["resource_version"] = max(invoice["resource_version"] + 1, int(now * 1000))
+        self._index.move(before, invoice)
 
 
 def render(invoice: Mapping[str, Any], api_version: str) -> dict[str, Any]:
@@ -339,8 +383,3 @@ def _v1(invoice: Mapping[str, Any]) -> dict[str, Any]:
 
 def _unknown(invoice_id: str) -> ApiError:
     return not_found(f"Sorry, we couldn't find that resource: invoice {invoice_id}")
-
-
-def _check_choice(name: str, value: str, allowed: tuple[str, ...]) -> None:
-    if value not in allowed:
-        raise ValueError(f"{name} {value!r} is not one of {list(allowed)}")

@@ -12,6 +12,7 @@ import json
 import re
 import time
 from dataclasses import dataclass, replace
+from enum import Enum
 from typing import Any, Literal
 from urllib.parse import parse_qsl
 
@@ -32,6 +33,13 @@ class Answer:
     content_type: str = JSON_TYPE
     headers: tuple[tuple[str, str], ...] = ()
     replayed: bool = False
+
+
+class Disconnect(Enum):
+    """No answer: the connection is reset (RST) or closed without a word."""
+
+    RESET = "reset"
+    DROP = "drop"
 
 
 STATE_CONFLICT = "invalid_state_for_request"

@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from airflow_provider_cb.testing import ChargebeeEmulator
+from airflow_provider_cb.testing.dags import DagFolder
 from tests.dags.test_operators_in_dags import run
-from tests.helpers import DagFiles
 
 URI = "chargebee://acme/invoices/closed"
 
@@ -26,12 +26,12 @@ def events_of(uri: str, run_id: str) -> list[dict[str, Any]]:
 
 
 def test_the_asset_event_carries_counts_totals_and_the_report(
-    dag_files: DagFiles, chargebee_conn_env: ChargebeeEmulator, tmp_path: Any
+    chargebee_dags: DagFolder, chargebee_conn_env: ChargebeeEmulator, tmp_path: Any
 ) -> None:
     chargebee_conn_env.seed(2, status="pending", currency_code="EUR", amount_due=2_500)
     report = tmp_path / "close.csv"
     dag_run = run(
-        dag_files,
+        chargebee_dags,
         "asset_close",
         f"""
 from airflow.sdk import Asset
@@ -53,10 +53,10 @@ CloseInvoiceOperator(task_id="close", invoice_ids=["inv_000001", "inv_000002"],
 
 
 def test_an_empty_chunk_still_emits_an_event_that_says_nothing_was_done(
-    dag_files: DagFiles, chargebee_conn_env: ChargebeeEmulator
+    chargebee_dags: DagFolder, chargebee_conn_env: ChargebeeEmulator
 ) -> None:
     dag_run = run(
-        dag_files,
+        chargebee_dags,
         "asset_empty",
         f"""
 from airflow.sdk import Asset

@@ -7,8 +7,9 @@ from pathlib import Path
 
 from airflow_provider_cb.client.report import COLUMNS
 from airflow_provider_cb.testing import ChargebeeEmulator
+from airflow_provider_cb.testing.dags import DagFolder
 from tests.dags.test_operators_in_dags import dag_source, run, state_of
-from tests.helpers import DagFiles, xcom_of
+from tests.helpers import xcom_of
 
 
 def rows_of(path: Path) -> list[dict[str, str]]:
@@ -21,7 +22,7 @@ def rows_of(path: Path) -> list[dict[str, str]]:
 
 
 def test_a_bulk_task_writes_every_invoice_and_a_summary(
-    dag_files: DagFiles, chargebee_conn_env: ChargebeeEmulator, tmp_path: Path
+    chargebee_dags: DagFolder, chargebee_conn_env: ChargebeeEmulator, tmp_path: Path
 ) -> None:
     emulator = chargebee_conn_env
     emulator.seed(3, status="pending", currency_code="EUR", amount_due=1_050)
@@ -29,7 +30,7 @@ def test_a_bulk_task_writes_every_invoice_and_a_summary(
     ids = ["inv_000001", "inv_000002", "inv_000003", "voided_1"]
     report = tmp_path / "reports" / "{{ run_id }}" / "close.csv"
     dag_run = run(
-        dag_files,
+        chargebee_dags,
         "report_bulk",
         f'CloseInvoiceOperator(task_id="close", invoice_ids={ids!r}, failure_policy="record", '
         f"report_path={str(report)!r})",
@@ -54,11 +55,11 @@ def test_a_bulk_task_writes_every_invoice_and_a_summary(
 
 
 def test_a_failed_single_invoice_task_still_writes_its_report_and_a_rerun_rewrites_it(
-    dag_files: DagFiles, chargebee_conn_env: ChargebeeEmulator, tmp_path: Path
+    chargebee_dags: DagFolder, chargebee_conn_env: ChargebeeEmulator, tmp_path: Path
 ) -> None:
     report = tmp_path / "close-one.csv"
     body = f'CloseInvoiceOperator(task_id="close", invoice_id="inv_000001", report_path={str(report)!r})'
-    dag = dag_files.load("report_single", dag_source("report_single", body))
+    dag = chargebee_dags.load("report_single", dag_source("report_single", body))
     first = dag.test()
     assert state_of(first, "close") == "failed"
     (row,) = rows_of(report)
@@ -71,12 +72,12 @@ def test_a_failed_single_invoice_task_still_writes_its_report_and_a_rerun_rewrit
 
 
 def test_mapped_chunks_write_one_file_each(
-    dag_files: DagFiles, chargebee_conn_env: ChargebeeEmulator, tmp_path: Path
+    chargebee_dags: DagFolder, chargebee_conn_env: ChargebeeEmulator, tmp_path: Path
 ) -> None:
     chargebee_conn_env.seed(4, status="pending")
     report = tmp_path / "chunks.csv"
     dag_run = run(
-        dag_files,
+        chargebee_dags,
         "report_chunks",
         f"""
 CloseInvoiceOperator.partial(task_id="close", report_path={str(report)!r}).expand(

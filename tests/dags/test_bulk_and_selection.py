@@ -8,7 +8,8 @@ import pendulum
 import pytest
 
 from airflow_provider_cb.testing import ChargebeeEmulator
-from tests.helpers import DagFiles, xcom_of
+from airflow_provider_cb.testing.dags import DagFolder
+from tests.helpers import xcom_of
 
 OCTOBER = pendulum.datetime(2026, 10, 1, tz="UTC")
 
@@ -26,8 +27,8 @@ with DAG("{dag_id}", schedule=CronDataIntervalTimetable("0 0 1 * *", timezone="U
 """
 
 
-def run(dag_files: DagFiles, dag_id: str, body: str, logical_date: Any = None) -> Any:
-    dag = dag_files.load(dag_id, monthly_dag(dag_id, body))
+def run(chargebee_dags: DagFolder, dag_id: str, body: str, logical_date: Any = None) -> Any:
+    dag = chargebee_dags.load(dag_id, monthly_dag(dag_id, body))
     return dag.test(logical_date=logical_date or OCTOBER.add(months=1))
 
 
@@ -41,24 +42,26 @@ def in_october(day: int) -> int:
 
 
 def test_selection_defaults_to_the_run_data_interval(
-    dag_files: DagFiles, emulator: ChargebeeEmulator
+    chargebee_dags: DagFolder, emulator: ChargebeeEmulator
 ) -> None:
     october = emulator.seed(150, status="pending", date=in_october(12))
     emulator.seed(5, status="pending", prefix="sep_", date=in_october(1) - 1)
     emulator.seed(5, status="pending", prefix="nov_", date=int(OCTOBER.add(months=1).timestamp()))
     emulator.seed(5, status="paid", prefix="paid_", date=in_october(12))
     dag_run = run(
-        dag_files, "select_month", 'ListInvoicesOperator(task_id="select", status="pending")'
+        chargebee_dags, "select_month", 'ListInvoicesOperator(task_id="select", status="pending")'
     )
     assert xcom_of(dag_run, "select") == october
 
 
-def test_selection_filters_and_chunks(dag_files: DagFiles, emulator: ChargebeeEmulator) -> None:
+def test_selection_filters_and_chunks(
+    chargebee_dags: DagFolder, emulator: ChargebeeEmulator
+) -> None:
     emulator.seed(7, status="payment_due", customer_id="cus_a", date=in_october(3))
     emulator.seed(3, status="not_paid", prefix="np_", customer_id="cus_a", date=in_october(3))
     emulator.seed(4, status="payment_due", prefix="other_", customer_id="cus_b", date=in_october(3))
     dag_run = run(
-        dag_files,
+        chargebee_dags,
         "select_filters",
         """
 ListInvoicesOperator(task_id="select", status=["payment_due", "not_paid"], customer_id="cus_a",
@@ -74,11 +77,11 @@ ListInvoicesOperator(task_id="select", status=["payment_due", "not_paid"], custo
 
 
 def test_max_results_fails_instead_of_truncating(
-    dag_files: DagFiles, emulator: ChargebeeEmulator
+    chargebee_dags: DagFolder, emulator: ChargebeeEmulator
 ) -> None:
     emulator.seed(12, status="pending", date=in_october(5))
     dag_run = run(
-        dag_files,
+        chargebee_dags,
         "select_guard",
         'ListInvoicesOperator(task_id="select", status="pending", max_results=10)',
     )
@@ -86,10 +89,12 @@ def test_max_results_fails_instead_of_truncating(
     assert dag_run.state == "failed"
 
 
-def test_chunks_expand_over_bulk_tasks(dag_files: DagFiles, emulator: ChargebeeEmulator) -> None:
+def test_chunks_expand_over_bulk_tasks(
+    chargebee_dags: DagFolder, emulator: ChargebeeEmulator
+) -> None:
     ids = emulator.seed(230, status="pending", date=in_october(20))
     dag_run = run(
-        dag_files,
+        chargebee_dags,
         "chunked_close",
         """
 chunks = ListInvoicesOperator(task_id="select", status="pending", chunk_size=100)
@@ -114,10 +119,10 @@ def seed_mix(emulator: ChargebeeEmulator) -> None:
 
 
 def test_fail_at_end_attempts_every_invoice_then_fails_listing_failures(
-    dag_files: DagFiles, emulator: ChargebeeEmulator
+    chargebee_dags: DagFolder, emulator: ChargebeeEmulator
 ) -> None:
     seed_mix(emulator)
-    dag_run = run(dag_files, "policy_at_end", BULK_MIX.format(policy="fail_at_end"))
+    dag_run = run(chargebee_dags, "policy_at_end", BULK_MIX.format(policy="fail_at_end"))
     ti = dag_run.get_task_instance("close")
     assert str(ti.state) == "failed"
     summary = xcom_of(dag_run, "close", key="chargebee_result")
@@ -129,10 +134,10 @@ def test_fail_at_end_attempts_every_invoice_then_fails_listing_failures(
 
 
 def test_fail_fast_stops_feeding_after_the_first_failure(
-    dag_files: DagFiles, emulator: ChargebeeEmulator
+    chargebee_dags: DagFolder, emulator: ChargebeeEmulator
 ) -> None:
     seed_mix(emulator)
-    dag_run = run(dag_files, "policy_fast", BULK_MIX.format(policy="fail_fast"))
+    dag_run = run(chargebee_dags, "policy_fast", BULK_MIX.format(policy="fail_fast"))
     summary = xcom_of(dag_run, "close", key="chargebee_result")
     assert summary["stopped_early"] is True
     assert summary["processed"] < summary["total"]
@@ -140,13 +145,13 @@ def test_fail_fast_stops_feeding_after_the_first_failure(
 
 
 def test_record_policy_succeeds_and_a_rerun_has_only_failures_left(
-    dag_files: DagFiles, emulator: ChargebeeEmulator
+    chargebee_dags: DagFolder, emulator: ChargebeeEmulator
 ) -> None:
     seed_mix(emulator)
-    first = run(dag_files, "policy_record", BULK_MIX.format(policy="record"))
+    first = run(chargebee_dags, "policy_record", BULK_MIX.format(policy="record"))
     assert str(first.get_task_instance("close").state) == "success"
     emulator.add_invoice("missing_1", status="pending")
-    again = run(dag_files, "policy_record_again", BULK_MIX.format(policy="record"))
+    again = run(chargebee_dags, "policy_record_again", BULK_MIX.format(policy="record"))
     summary = xcom_of(again, "close")
     assert summary["counts"] == {"already_done": 3, "done": 1, "not_eligible": 1}
     assert emulator.count_applied() == 4
@@ -154,12 +159,12 @@ def test_record_policy_succeeds_and_a_rerun_has_only_failures_left(
 
 
 def test_bulk_requests_are_spaced_by_the_rate_budget(
-    dag_files: DagFiles, emulator: ChargebeeEmulator
+    chargebee_dags: DagFolder, emulator: ChargebeeEmulator
 ) -> None:
     """At 600 a minute (10/s, a burst of 10) the emulator sees request n no sooner than (n-10)/10 s."""
     ids = emulator.seed(30, status="pending")
     dag_run = run(
-        dag_files,
+        chargebee_dags,
         "budgeted",
         f"CloseInvoiceOperator(task_id='close', invoice_ids={ids!r}, requests_per_minute=600, max_workers=8)",
     )

@@ -6,16 +6,17 @@ import pendulum
 import pytest
 
 from airflow_provider_cb.testing import ChargebeeEmulator
-from tests.helpers import REPO, DagFiles, xcom_of
+from airflow_provider_cb.testing.dags import DagFolder
+from tests.helpers import REPO, xcom_of
 
 EXAMPLES = REPO / "example_dags"
 
 
-def load_example(dag_files: DagFiles, name: str) -> object:
-    return dag_files.load(name, (EXAMPLES / f"{name}.py").read_text())
+def load_example(chargebee_dags: DagFolder, name: str) -> object:
+    return chargebee_dags.load(name, (EXAMPLES / f"{name}.py").read_text())
 
 
-def test_every_example_dag_parses_without_import_errors(airflow_home: object) -> None:
+def test_every_example_dag_parses_without_import_errors(chargebee_airflow_home: object) -> None:
     from airflow.dag_processing.dagbag import DagBag
 
     bag = DagBag(dag_folder=str(EXAMPLES))
@@ -28,13 +29,13 @@ def test_every_example_dag_parses_without_import_errors(airflow_home: object) ->
 
 
 def test_dunning_control_from_run_config(
-    dag_files: DagFiles, chargebee_conn_env: ChargebeeEmulator
+    chargebee_dags: DagFolder, chargebee_conn_env: ChargebeeEmulator
 ) -> None:
     emulator = chargebee_conn_env
     emulator.add_invoice("disputed", status="payment_due", dunning_status="in_progress")
     emulator.add_invoice("promised", status="payment_due", dunning_status="in_progress")
     emulator.add_invoice("settled", status="payment_due", expected_payment_date=2_000_000_000)
-    dag = load_example(dag_files, "chargebee_dunning_control")
+    dag = load_example(chargebee_dags, "chargebee_dunning_control")
     conf = {"stop": ["disputed"], "pause": ["promised"], "resume": ["settled"], "pause_days": 7}
     dag_run = dag.test(run_conf=conf)  # type: ignore[attr-defined]
     assert dag_run.state == "success"
@@ -51,9 +52,9 @@ def test_dunning_control_from_run_config(
 
 
 def test_dunning_control_with_nothing_to_do(
-    dag_files: DagFiles, chargebee_conn_env: ChargebeeEmulator
+    chargebee_dags: DagFolder, chargebee_conn_env: ChargebeeEmulator
 ) -> None:
-    dag_run = load_example(dag_files, "chargebee_dunning_control").test()  # type: ignore[attr-defined]
+    dag_run = load_example(chargebee_dags, "chargebee_dunning_control").test()  # type: ignore[attr-defined]
     assert dag_run.state == "success"
     assert xcom_of(dag_run, "stop_dunning")["total"] == 0
     assert [r for r in chargebee_conn_env.requests if r.method == "POST"] == []
@@ -61,7 +62,7 @@ def test_dunning_control_with_nothing_to_do(
 
 @pytest.mark.parametrize("run_twice", [False, True])
 def test_write_off_old_debt_previews_then_writes_off_once(
-    dag_files: DagFiles, chargebee_conn_env: ChargebeeEmulator, run_twice: bool
+    chargebee_dags: DagFolder, chargebee_conn_env: ChargebeeEmulator, run_twice: bool
 ) -> None:
     emulator = chargebee_conn_env
     run_date = pendulum.datetime(2026, 11, 2, 6, tz="UTC")
@@ -71,7 +72,7 @@ def test_write_off_old_debt_previews_then_writes_off_once(
     emulator.seed(
         3, status="not_paid", prefix="recent_", date=int(run_date.subtract(days=30).timestamp())
     )
-    dag = load_example(dag_files, "chargebee_write_off_old_debt")
+    dag = load_example(chargebee_dags, "chargebee_write_off_old_debt")
     first = dag.test(logical_date=run_date)  # type: ignore[attr-defined]
     assert xcom_of(first, "preview_write_off")["counts"] == {"would_act": 6}
     assert xcom_of(first, "write_off")["counts"] == {"done": 6}

@@ -80,7 +80,7 @@ def rerun_close_tasks(emulator: ChargebeeEmulator, run_id: str) -> dict[str, int
 
 @pytest.mark.slow
 def test_month_end_closes_each_pending_invoice_of_the_month_exactly_once(
-    airflow_home: Path, chargebee_emulator: ChargebeeEmulator, tmp_path: Path
+    chargebee_airflow_home: Path, chargebee_emulator: ChargebeeEmulator, tmp_path: Path
 ) -> None:
     emulator = chargebee_emulator
     in_month = int(MONTH.add(days=10).timestamp())

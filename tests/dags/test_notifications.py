@@ -5,18 +5,18 @@ from __future__ import annotations
 from pathlib import Path
 
 from airflow_provider_cb.testing import ChargebeeEmulator
+from airflow_provider_cb.testing.dags import DagFolder
 from tests.dags.test_operators_in_dags import run, state_of
-from tests.helpers import DagFiles
 
 
 def test_the_summary_reaches_people_on_success_and_on_failure(
-    dag_files: DagFiles, chargebee_conn_env: ChargebeeEmulator, tmp_path: Path
+    chargebee_dags: DagFolder, chargebee_conn_env: ChargebeeEmulator, tmp_path: Path
 ) -> None:
     emulator = chargebee_conn_env
     emulator.seed(3, status="pending", currency_code="EUR", amount_due=12_345)
     outbox = tmp_path / "outbox.txt"
     dag_run = run(
-        dag_files,
+        chargebee_dags,
         "notify",
         f"""
 from airflow_provider_cb.notifications import ChargebeeSummaryNotifier

@@ -8,7 +8,8 @@ import pendulum
 import pytest
 
 from airflow_provider_cb.testing import ChargebeeEmulator
-from tests.helpers import DagFiles, xcom_of
+from airflow_provider_cb.testing.dags import DagFolder
+from tests.helpers import xcom_of
 
 HEADER = """
 import pendulum
@@ -25,8 +26,8 @@ def dag_source(dag_id: str, body: str) -> str:
     return HEADER.format(dag_id=dag_id) + indented + "\n"
 
 
-def run(dag_files: DagFiles, dag_id: str, body: str, **test_kwargs: Any) -> Any:
-    dag = dag_files.load(dag_id, dag_source(dag_id, body))
+def run(chargebee_dags: DagFolder, dag_id: str, body: str, **test_kwargs: Any) -> Any:
+    dag = chargebee_dags.load(dag_id, dag_source(dag_id, body))
     return dag.test(**test_kwargs)
 
 
@@ -44,13 +45,13 @@ def emulator(chargebee_conn_env: ChargebeeEmulator) -> ChargebeeEmulator:
 
 
 def test_each_operator_acts_and_returns_its_record(
-    dag_files: DagFiles, emulator: ChargebeeEmulator
+    chargebee_dags: DagFolder, emulator: ChargebeeEmulator
 ) -> None:
     emulator.seed(2, status="pending")
     emulator.seed(3, status="payment_due", prefix="due_")
     emulator.add_invoice("paused_1", status="payment_due", expected_payment_date=2_000_000_000)
     dag_run = run(
-        dag_files,
+        chargebee_dags,
         "each_operator",
         """
 CloseInvoiceOperator(task_id="close", invoice_id="inv_000001", invoice_note="Thanks",
@@ -90,11 +91,11 @@ ResumeDunningOperator(task_id="resume", invoice_id="paused_1")
 
 
 def test_ids_come_from_xcom_by_template_xcomarg_and_expand(
-    dag_files: DagFiles, emulator: ChargebeeEmulator
+    chargebee_dags: DagFolder, emulator: ChargebeeEmulator
 ) -> None:
     ids = emulator.seed(5, status="pending")
     dag_run = run(
-        dag_files,
+        chargebee_dags,
         "ids_from_xcom",
         """
 @task
@@ -128,7 +129,7 @@ CloseInvoiceOperator.partial(task_id="mapped").expand(invoice_id=pick_list())
 
 
 def test_a_second_run_reports_already_done_and_acts_on_nothing(
-    dag_files: DagFiles, emulator: ChargebeeEmulator
+    chargebee_dags: DagFolder, emulator: ChargebeeEmulator
 ) -> None:
     emulator.seed(3, status="pending")
     body = 'CloseInvoiceOperator(task_id="close", invoice_ids="{{ params.ids }}")'
@@ -136,7 +137,7 @@ def test_a_second_run_reports_already_done_and_acts_on_nothing(
         'default_args={"retries": 0}',
         'default_args={"retries": 0}, params={"ids": ["inv_000001", "inv_000002", "inv_000003"]}',
     )
-    dag = dag_files.load("rerun", source)
+    dag = chargebee_dags.load("rerun", source)
     first = dag.test()
     second = dag.test()
     assert xcom_of(first, "close")["counts"] == {"done": 3}
@@ -146,12 +147,12 @@ def test_a_second_run_reports_already_done_and_acts_on_nothing(
 
 
 def test_same_attempt_within_30_minutes_is_replayed_and_later_resolved_by_state(
-    dag_files: DagFiles, emulator: ChargebeeEmulator
+    chargebee_dags: DagFolder, emulator: ChargebeeEmulator
 ) -> None:
     """A fixed identity stands for one attempt retried: replayed within 30 minutes, read after."""
     emulator.seed(1, status="pending")
     body = 'CloseInvoiceOperator(task_id="close", invoice_id="inv_000001", idempotency_key="month-2026-10")'
-    dag = dag_files.load("replay", dag_source("replay", body))
+    dag = chargebee_dags.load("replay", dag_source("replay", body))
     first = xcom_of(dag.test(), "close")
     replay = xcom_of(dag.test(), "close")
     emulator.advance(31 * 60)
@@ -164,12 +165,14 @@ def test_same_attempt_within_30_minutes_is_replayed_and_later_resolved_by_state(
 
 
 def test_lost_response_is_retried_with_the_same_key_and_replayed(
-    dag_files: DagFiles, emulator: ChargebeeEmulator
+    chargebee_dags: DagFolder, emulator: ChargebeeEmulator
 ) -> None:
     emulator.seed(1, status="pending")
     emulator.faults.script(["lose_response"], only_methods={"POST"})
     dag_run = run(
-        dag_files, "lost_response", 'CloseInvoiceOperator(task_id="close", invoice_id="inv_000001")'
+        chargebee_dags,
+        "lost_response",
+        'CloseInvoiceOperator(task_id="close", invoice_id="inv_000001")',
     )
     record = xcom_of(dag_run, "close")
     assert record["outcome"] == "done"
@@ -181,11 +184,11 @@ def test_lost_response_is_retried_with_the_same_key_and_replayed(
 
 
 def test_a_clear_a_day_later_acts_on_nothing_new(
-    dag_files: DagFiles, emulator: ChargebeeEmulator
+    chargebee_dags: DagFolder, emulator: ChargebeeEmulator
 ) -> None:
     emulator.seed(2, status="pending")
     body = 'CloseInvoiceOperator(task_id="close", invoice_ids=["inv_000001", "inv_000002"])'
-    dag = dag_files.load("clear_later", dag_source("clear_later", body))
+    dag = chargebee_dags.load("clear_later", dag_source("clear_later", body))
     dag.test()
     emulator.advance(24 * 3600)
     later = xcom_of(dag.test(), "close")
@@ -193,12 +196,14 @@ def test_a_clear_a_day_later_acts_on_nothing_new(
     assert emulator.count_applied() == 2
 
 
-def test_dry_run_reads_and_sends_no_post(dag_files: DagFiles, emulator: ChargebeeEmulator) -> None:
+def test_dry_run_reads_and_sends_no_post(
+    chargebee_dags: DagFolder, emulator: ChargebeeEmulator
+) -> None:
     emulator.seed(2, status="pending")
     emulator.add_invoice("voided_1", status="voided")
     emulator.add_invoice("closed_1", status="payment_due")
     dag_run = run(
-        dag_files,
+        chargebee_dags,
         "dry_run",
         """
 CloseInvoiceOperator(task_id="preview", dry_run=True, if_not_eligible="succeed",
@@ -223,12 +228,16 @@ CloseInvoiceOperator(task_id="preview_one", dry_run=True, invoice_id="inv_000001
     ],
 )
 def test_if_not_eligible(
-    dag_files: DagFiles, emulator: ChargebeeEmulator, choice: str, task_state: str, run_state: str
+    chargebee_dags: DagFolder,
+    emulator: ChargebeeEmulator,
+    choice: str,
+    task_state: str,
+    run_state: str,
 ) -> None:
     emulator.add_invoice("voided_1", status="voided")
     dag_id = f"not_eligible_{choice}"
     dag_run = run(
-        dag_files,
+        chargebee_dags,
         dag_id,
         f'WriteOffInvoiceOperator(task_id="write_off", invoice_id="voided_1", if_not_eligible="{choice}")',
     )
@@ -245,11 +254,11 @@ def test_if_not_eligible(
     ("choice", "task_state"), [("fail", "failed"), ("skip", "skipped"), ("succeed", "success")]
 )
 def test_if_already_done(
-    dag_files: DagFiles, emulator: ChargebeeEmulator, choice: str, task_state: str
+    chargebee_dags: DagFolder, emulator: ChargebeeEmulator, choice: str, task_state: str
 ) -> None:
     emulator.add_invoice("stopped_1", status="not_paid", dunning_status="stopped")
     dag_run = run(
-        dag_files,
+        chargebee_dags,
         f"already_done_{choice}",
         f'StopDunningOperator(task_id="stop", invoice_id="stopped_1", if_already_done="{choice}")',
     )
@@ -259,12 +268,12 @@ def test_if_already_done(
 
 
 def test_unknown_invoice_fails_without_spending_retries(
-    dag_files: DagFiles, emulator: ChargebeeEmulator
+    chargebee_dags: DagFolder, emulator: ChargebeeEmulator
 ) -> None:
     source = dag_source(
         "not_found", 'CloseInvoiceOperator(task_id="close", invoice_id="missing_1", retries=3)'
     )
-    dag_run = dag_files.load("not_found", source).test()
+    dag_run = chargebee_dags.load("not_found", source).test()
     ti = dag_run.get_task_instance("close")
     assert str(ti.state) == "failed"
     assert ti.try_number == 1
@@ -274,11 +283,11 @@ def test_unknown_invoice_fails_without_spending_retries(
 
 
 def test_skip_events_and_origin_headers_reach_chargebee(
-    dag_files: DagFiles, emulator: ChargebeeEmulator
+    chargebee_dags: DagFolder, emulator: ChargebeeEmulator
 ) -> None:
     emulator.seed(1, status="pending")
     run(
-        dag_files,
+        chargebee_dags,
         "quiet_backfill",
         'CloseInvoiceOperator(task_id="close", invoice_id="inv_000001", skip_events=["email", "webhook"])',
     )
@@ -289,14 +298,14 @@ def test_skip_events_and_origin_headers_reach_chargebee(
 
 
 def test_bad_input_fails_without_spending_retries_and_sends_nothing(
-    dag_files: DagFiles, emulator: ChargebeeEmulator
+    chargebee_dags: DagFolder, emulator: ChargebeeEmulator
 ) -> None:
     emulator.seed(1, status="pending")
     source = dag_source(
         "bad_comment",
         'CloseInvoiceOperator(task_id="close", invoice_id="inv_000001", comment="x" * 301, retries=3)',
     )
-    dag_run = dag_files.load("bad_comment", source).test()
+    dag_run = chargebee_dags.load("bad_comment", source).test()
     ti = dag_run.get_task_instance("close")
     assert str(ti.state) == "failed"
     assert ti.try_number == 1
@@ -304,12 +313,12 @@ def test_bad_input_fails_without_spending_retries_and_sends_nothing(
 
 
 def test_a_dry_run_records_an_unknown_invoice_like_the_real_action(
-    dag_files: DagFiles, emulator: ChargebeeEmulator
+    chargebee_dags: DagFolder, emulator: ChargebeeEmulator
 ) -> None:
     """Tried as a new user would: the 404 raised out of the task, spending a retry."""
     emulator.seed(2, status="pending")
     dag_run = run(
-        dag_files,
+        chargebee_dags,
         "dry_unknown",
         """
 CloseInvoiceOperator(task_id="preview", dry_run=True, retries=3,

@@ -8,8 +8,9 @@ import pendulum
 import pytest
 
 from airflow_provider_cb.testing import ChargebeeEmulator
+from airflow_provider_cb.testing.dags import DagFolder
 from tests.dags.conftest import Output
-from tests.helpers import DagFiles, xcom_of
+from tests.helpers import xcom_of
 
 BERLIN = "Europe/Berlin"
 OCTOBER_BERLIN = pendulum.datetime(2026, 10, 1, tz=BERLIN)
@@ -28,8 +29,8 @@ with DAG("{dag_id}", schedule={schedule}, start_date=pendulum.datetime(2026, 1, 
 """
 
 
-def run(dag_files: DagFiles, dag_id: str, schedule: str, body: str, logical_date: Any) -> Any:
-    dag = dag_files.load(dag_id, dag_source(dag_id, schedule, body))
+def run(chargebee_dags: DagFolder, dag_id: str, schedule: str, body: str, logical_date: Any) -> Any:
+    dag = chargebee_dags.load(dag_id, dag_source(dag_id, schedule, body))
     return dag.test(logical_date=logical_date)
 
 
@@ -58,12 +59,12 @@ def seed_around_october_in_berlin(emulator: ChargebeeEmulator) -> list[str]:
 
 
 def test_a_zero_length_interval_fails_without_a_request_or_a_retry(
-    dag_files: DagFiles, emulator: ChargebeeEmulator, output: Output
+    chargebee_dags: DagFolder, emulator: ChargebeeEmulator, output: Output
 ) -> None:
     """A schedule=None run with a logical date has an empty interval: fail, never widen."""
     emulator.seed(3, status="pending")
     dag_run = run(
-        dag_files,
+        chargebee_dags,
         "period_zero_length",
         "None",
         """
@@ -84,11 +85,11 @@ CloseInvoiceOperator(task_id="close", invoice_ids=pending.output)
 
 
 def test_previous_month_is_the_calendar_month_in_the_timezone_whatever_the_cron_time(
-    dag_files: DagFiles, emulator: ChargebeeEmulator, output: Output
+    chargebee_dags: DagFolder, emulator: ChargebeeEmulator, output: Output
 ) -> None:
     october = seed_around_october_in_berlin(emulator)
     dag_run = run(
-        dag_files,
+        chargebee_dags,
         "period_previous_month",
         f'CronTriggerTimetable("0 3 1 * *", timezone="{BERLIN}")',
         f'ListInvoicesOperator(task_id="select", status="pending", period="previous_month", timezone="{BERLIN}")',
@@ -102,12 +103,12 @@ def test_previous_month_is_the_calendar_month_in_the_timezone_whatever_the_cron_
 
 
 def test_month_follows_the_logical_date_not_the_cron_hour(
-    dag_files: DagFiles, emulator: ChargebeeEmulator
+    chargebee_dags: DagFolder, emulator: ChargebeeEmulator
 ) -> None:
     """A scheduled "0 3 1 * *" run for October has logical date 1 Oct 03:00: its month is October."""
     october = seed_around_october_in_berlin(emulator)
     dag_run = run(
-        dag_files,
+        chargebee_dags,
         "period_month",
         f'CronDataIntervalTimetable("0 3 1 * *", timezone="{BERLIN}")',
         f'ListInvoicesOperator(task_id="select", status="pending", period="month", timezone="{BERLIN}")',
@@ -117,11 +118,11 @@ def test_month_follows_the_logical_date_not_the_cron_hour(
 
 
 def test_an_explicit_date_filter_wins_and_all_must_be_written_out(
-    dag_files: DagFiles, emulator: ChargebeeEmulator
+    chargebee_dags: DagFolder, emulator: ChargebeeEmulator
 ) -> None:
     seed_around_october_in_berlin(emulator)
     dag_run = run(
-        dag_files,
+        chargebee_dags,
         "period_explicit",
         "None",
         f"""
@@ -136,7 +137,7 @@ ListInvoicesOperator(task_id="everything", status="pending", period="all")
 
 
 def test_the_plan_sums_per_currency_and_names_the_largest(
-    dag_files: DagFiles, emulator: ChargebeeEmulator
+    chargebee_dags: DagFolder, emulator: ChargebeeEmulator
 ) -> None:
     day = int(OCTOBER_BERLIN.add(days=9).timestamp())
     emulator.seed(3, status="pending", date=day, amount_due=1_000, currency_code="EUR")
@@ -145,7 +146,7 @@ def test_the_plan_sums_per_currency_and_names_the_largest(
     )
     emulator.add_invoice("paid_eur", status="paid", date=day, amount_due=5_000, currency_code="EUR")
     dag_run = run(
-        dag_files,
+        chargebee_dags,
         "plan_sums",
         "None",
         'ListInvoicesOperator(task_id="select", status=["pending", "paid"], period="previous_month")',
@@ -171,7 +172,7 @@ def test_the_plan_sums_per_currency_and_names_the_largest(
     ids=["over", "currency-without-limit", "at-limit"],
 )
 def test_max_amount_due_fails_the_selection_before_anything_acts(
-    dag_files: DagFiles, emulator: ChargebeeEmulator, limit: dict[str, int], expected: str
+    chargebee_dags: DagFolder, emulator: ChargebeeEmulator, limit: dict[str, int], expected: str
 ) -> None:
     emulator.seed(
         3,
@@ -181,7 +182,7 @@ def test_max_amount_due_fails_the_selection_before_anything_acts(
         currency_code="EUR",
     )
     dag_run = run(
-        dag_files,
+        chargebee_dags,
         "plan_guard",
         "None",
         f"""
@@ -198,11 +199,11 @@ CloseInvoiceOperator(task_id="close", invoice_ids=pending.output)
 
 
 def test_an_empty_month_runs_the_chunked_close_and_everything_downstream(
-    dag_files: DagFiles, emulator: ChargebeeEmulator, output: Output
+    chargebee_dags: DagFolder, emulator: ChargebeeEmulator, output: Output
 ) -> None:
     emulator.seed(2, status="pending", date=int(OCTOBER_BERLIN.subtract(days=40).timestamp()))
     dag_run = run(
-        dag_files,
+        chargebee_dags,
         "empty_month",
         "None",
         """

@@ -8,20 +8,21 @@ import pendulum
 import pytest
 
 from airflow_provider_cb.testing import ChargebeeEmulator
+from airflow_provider_cb.testing.dags import DagFolder
 from tests.dags.conftest import Output
 from tests.dags.test_periods_and_plans import dag_source
-from tests.helpers import DagFiles, xcom_of
+from tests.helpers import xcom_of
 
 RUN_DATE = pendulum.datetime(2026, 11, 2, tz="UTC")
 
 
 def run(
-    dag_files: DagFiles, dag_id: str, body: str, params: str = "{}", native: bool = False
+    chargebee_dags: DagFolder, dag_id: str, body: str, params: str = "{}", native: bool = False
 ) -> Any:
     source = dag_source(dag_id, "None", body).replace(
         "default_args=", f"params={params}, render_template_as_native_obj={native}, default_args="
     )
-    return dag_files.load(dag_id, source).test(logical_date=RUN_DATE)
+    return chargebee_dags.load(dag_id, source).test(logical_date=RUN_DATE)
 
 
 @pytest.fixture
@@ -35,11 +36,11 @@ def emulator(chargebee_conn_env: ChargebeeEmulator) -> ChargebeeEmulator:
     ids=["false-text", "true-text", "false-native", "true-native"],
 )
 def test_a_templated_dry_run_switch_switches(
-    dag_files: DagFiles, emulator: ChargebeeEmulator, switch: bool, native: bool, applied: int
+    chargebee_dags: DagFolder, emulator: ChargebeeEmulator, switch: bool, native: bool, applied: int
 ) -> None:
     ids = emulator.seed(3, status="pending")
     dag_run = run(
-        dag_files,
+        chargebee_dags,
         "preview_switch",
         f"""
 CloseInvoiceOperator(task_id="bulk", invoice_ids={ids!r}, dry_run="{{{{ params.dry }}}}")
@@ -59,11 +60,11 @@ CloseInvoiceOperator.partial(task_id="mapped", dry_run="{{{{ params.dry }}}}").e
 
 @pytest.mark.parametrize("value", ["yes", "1", "", "None"])
 def test_anything_but_a_boolean_fails_naming_dry_run_without_a_retry(
-    dag_files: DagFiles, emulator: ChargebeeEmulator, output: Output, value: str
+    chargebee_dags: DagFolder, emulator: ChargebeeEmulator, output: Output, value: str
 ) -> None:
     ids = emulator.seed(2, status="pending")
     dag_run = run(
-        dag_files,
+        chargebee_dags,
         "preview_bad_switch",
         f'CloseInvoiceOperator(task_id="bulk", invoice_ids={ids!r}, dry_run="{{{{ params.dry }}}}")',
         params=f"{{'dry': {value!r}}}",
@@ -76,11 +77,11 @@ def test_anything_but_a_boolean_fails_naming_dry_run_without_a_retry(
 
 
 def test_a_dry_run_says_so_and_lists_what_it_would_act_on(
-    dag_files: DagFiles, emulator: ChargebeeEmulator, output: Output
+    chargebee_dags: DagFolder, emulator: ChargebeeEmulator, output: Output
 ) -> None:
     emulator.seed(2, status="pending", amount_due=4_200, currency_code="EUR")
     dag_run = run(
-        dag_files,
+        chargebee_dags,
         "preview_log",
         """
 CloseInvoiceOperator(task_id="bulk", invoice_ids=["inv_000001", "inv_000002"], dry_run=True,
@@ -97,11 +98,11 @@ CloseInvoiceOperator(task_id="bulk", invoice_ids=["inv_000001", "inv_000002"], d
 
 
 def test_a_real_run_states_what_it_is_about_to_do(
-    dag_files: DagFiles, emulator: ChargebeeEmulator, output: Output
+    chargebee_dags: DagFolder, emulator: ChargebeeEmulator, output: Output
 ) -> None:
     ids = emulator.seed(3, status="payment_due", dunning_status="in_progress")
     run(
-        dag_files,
+        chargebee_dags,
         "start_line",
         f"StopDunningOperator(task_id='stop', invoice_ids={ids!r}, requests_per_minute=1000)",
     )
@@ -116,11 +117,11 @@ CloseInvoiceOperator(task_id="close", invoice_ids={ids!r}, canary_size=3, max_wo
 
 
 def test_a_failing_canary_leaves_the_rest_untouched(
-    dag_files: DagFiles, emulator: ChargebeeEmulator
+    chargebee_dags: DagFolder, emulator: ChargebeeEmulator
 ) -> None:
     ids = emulator.seed(10, status="pending")
     ids.insert(1, "missing_1")
-    dag_run = run(dag_files, "canary_fails", CANARY.format(ids=ids))
+    dag_run = run(chargebee_dags, "canary_fails", CANARY.format(ids=ids))
     assert str(dag_run.get_task_instance("close").state) == "failed"
     summary = xcom_of(dag_run, "close", key="chargebee_result")
     assert summary["stopped_early"] is True
@@ -130,10 +131,10 @@ def test_a_failing_canary_leaves_the_rest_untouched(
 
 
 def test_a_passing_canary_goes_on_with_the_rest(
-    dag_files: DagFiles, emulator: ChargebeeEmulator
+    chargebee_dags: DagFolder, emulator: ChargebeeEmulator
 ) -> None:
     ids = emulator.seed(10, status="pending")
-    dag_run = run(dag_files, "canary_passes", CANARY.format(ids=ids))
+    dag_run = run(chargebee_dags, "canary_passes", CANARY.format(ids=ids))
     summary = xcom_of(dag_run, "close")
     assert summary["counts"] == {"done": 10}
     assert summary["total"] == 10 and summary["stopped_early"] is False

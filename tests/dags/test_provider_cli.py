@@ -14,11 +14,11 @@ def airflow(*args: str) -> str:
     return done.stdout
 
 
-def test_providers_list_shows_the_package(airflow_home: Path) -> None:
+def test_providers_list_shows_the_package(chargebee_airflow_home: Path) -> None:
     assert "airflow-provider-chargebee" in airflow("providers", "list", "-o", "plain")
 
 
-def test_providers_hooks_shows_the_connection_type(airflow_home: Path) -> None:
+def test_providers_hooks_shows_the_connection_type(chargebee_airflow_home: Path) -> None:
     hooks = airflow("providers", "hooks", "-o", "plain")
     line = next(line for line in hooks.splitlines() if line.startswith("chargebee"))
     assert "airflow_provider_cb.hooks.chargebee.ChargebeeHook" in line

@@ -20,10 +20,11 @@ import pytest
 from airflow_provider_cb.client.api import ChargebeeClient
 from airflow_provider_cb.client.settings import ClientSettings
 from airflow_provider_cb.testing import ChargebeeEmulator
+from airflow_provider_cb.testing.dags import DagFolder
 from airflow_provider_cb.testing.pytest_plugin import CONNECTION_ENV
 from airflow_provider_cb.testing.wire import Dialect
 from tests.dags.test_operators_in_dags import dag_source, posts, run, state_of
-from tests.helpers import DagFiles, xcom_of
+from tests.helpers import xcom_of
 
 DIALECTS = [
     pytest.param(Dialect(conflict_status=409), id="409"),
@@ -44,11 +45,11 @@ def connect(emulator: ChargebeeEmulator, monkeypatch: pytest.MonkeyPatch, **extr
 
 
 def test_a_second_run_with_new_keys_reports_every_invoice_already_done(
-    dag_files: DagFiles, emulator: ChargebeeEmulator
+    chargebee_dags: DagFolder, emulator: ChargebeeEmulator
 ) -> None:
     ids = emulator.seed(4, status="pending")
     body = f'CloseInvoiceOperator(task_id="close", invoice_ids={ids!r})'
-    dag = dag_files.load("second_run", dag_source("second_run", body))
+    dag = chargebee_dags.load("second_run", dag_source("second_run", body))
     first, second = dag.test(), dag.test()
     assert first.run_id != second.run_id
     assert xcom_of(first, "close")["counts"] == {"done": 4}
@@ -60,14 +61,16 @@ def test_a_second_run_with_new_keys_reports_every_invoice_already_done(
 
 
 def test_a_close_slower_than_the_client_timeout_ends_done_once(
-    dag_files: DagFiles, emulator: ChargebeeEmulator, monkeypatch: pytest.MonkeyPatch
+    chargebee_dags: DagFolder, emulator: ChargebeeEmulator, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The retry meets "still in progress" and waits it out with the same key."""
     emulator.seed(1, status="pending")
     emulator.processing_seconds = 2.5
     connect(emulator, monkeypatch, timeout=1)
     dag_run = run(
-        dag_files, "slow_close", 'CloseInvoiceOperator(task_id="close", invoice_id="inv_000001")'
+        chargebee_dags,
+        "slow_close",
+        'CloseInvoiceOperator(task_id="close", invoice_id="inv_000001")',
     )
     assert state_of(dag_run, "close") == "success"
     record = xcom_of(dag_run, "close")
@@ -79,7 +82,7 @@ def test_a_close_slower_than_the_client_timeout_ends_done_once(
 
 
 def test_write_off_tells_a_customers_payment_from_a_write_off(
-    dag_files: DagFiles, emulator: ChargebeeEmulator
+    chargebee_dags: DagFolder, emulator: ChargebeeEmulator
 ) -> None:
     emulator.add_invoice("paid_by_customer", status="paid")
     emulator.add_invoice("written_off", status="payment_due")
@@ -88,7 +91,7 @@ def test_write_off_tells_a_customers_payment_from_a_write_off(
     with ChargebeeClient(settings) as client:
         client.invoke("write_off", "written_off", idempotency_key="earlier-run")
     dag_run = run(
-        dag_files,
+        chargebee_dags,
         "write_off_mix",
         """
 WriteOffInvoiceOperator(task_id="write_off", failure_policy="record",
@@ -106,12 +109,12 @@ WriteOffInvoiceOperator(task_id="write_off", failure_policy="record",
 
 
 def test_a_legacy_error_body_surfaces_its_message_and_param(
-    dag_files: DagFiles, emulator: ChargebeeEmulator
+    chargebee_dags: DagFolder, emulator: ChargebeeEmulator
 ) -> None:
     emulator.dialect = Dialect(conflict_status=emulator.dialect.conflict_status, legacy_errors=True)
     emulator.seed(1, status="pending")
     dag_run = run(
-        dag_files,
+        chargebee_dags,
         "legacy_error",
         """
 CloseInvoiceOperator(task_id="close", invoice_id="inv_000001",
@@ -127,7 +130,7 @@ CloseInvoiceOperator(task_id="close", invoice_id="inv_000001",
 
 
 def test_misleading_success_answers_are_checked_against_the_invoice(
-    dag_files: DagFiles, emulator: ChargebeeEmulator
+    chargebee_dags: DagFolder, emulator: ChargebeeEmulator
 ) -> None:
     """Tried as a new user would: each answer below was recorded ``done``."""
     ids = emulator.seed(40, status="pending")
@@ -136,7 +139,7 @@ def test_misleading_success_answers_are_checked_against_the_invoice(
         [kinds[i % 4] if i < 8 else None for i in range(40)], only_methods={"POST"}
     )
     dag_run = run(
-        dag_files,
+        chargebee_dags,
         "misleading",
         f'CloseInvoiceOperator(task_id="close", failure_policy="record", max_workers=1, invoice_ids={ids!r})',
     )
@@ -150,11 +153,11 @@ def test_misleading_success_answers_are_checked_against_the_invoice(
 
 
 def test_a_bulk_run_cleared_within_30_minutes_counts_replays_apart(
-    dag_files: DagFiles, emulator: ChargebeeEmulator
+    chargebee_dags: DagFolder, emulator: ChargebeeEmulator
 ) -> None:
     ids = emulator.seed(3, status="pending")
     body = f'CloseInvoiceOperator(task_id="close", idempotency_key="close-2026-10", invoice_ids={ids!r})'
-    dag = dag_files.load("cleared", dag_source("cleared", body))
+    dag = chargebee_dags.load("cleared", dag_source("cleared", body))
     first, cleared = xcom_of(dag.test(), "close"), xcom_of(dag.test(), "close")
     assert first["counts"] == {"done": 3}
     assert cleared["counts"] == {"replayed": 3}
@@ -162,16 +165,20 @@ def test_a_bulk_run_cleared_within_30_minutes_counts_replays_apart(
 
 
 def test_a_replayed_pause_reports_a_resume_made_since(
-    dag_files: DagFiles, emulator: ChargebeeEmulator
+    chargebee_dags: DagFolder, emulator: ChargebeeEmulator
 ) -> None:
     emulator.add_invoice("due_1", status="payment_due")
     pause = """
 PauseDunningOperator(task_id="pause", invoice_id="due_1", idempotency_key="pause-due-1",
                      if_not_eligible="succeed", expected_payment_date="2031-01-01T00:00:00Z")
 """
-    dag = dag_files.load("pause_replay", dag_source("pause_replay", pause))
+    dag = chargebee_dags.load("pause_replay", dag_source("pause_replay", pause))
     assert xcom_of(dag.test(), "pause")["outcome"] == "done"
-    run(dag_files, "resume_since", 'ResumeDunningOperator(task_id="resume", invoice_id="due_1")')
+    run(
+        chargebee_dags,
+        "resume_since",
+        'ResumeDunningOperator(task_id="resume", invoice_id="due_1")',
+    )
     replay = xcom_of(dag.test(), "pause")
     assert replay["replayed"] is True
     assert replay["outcome"] == "not_eligible"
@@ -180,11 +187,11 @@ PauseDunningOperator(task_id="pause", invoice_id="due_1", idempotency_key="pause
 
 
 def test_re_pausing_until_another_date_says_so(
-    dag_files: DagFiles, emulator: ChargebeeEmulator
+    chargebee_dags: DagFolder, emulator: ChargebeeEmulator
 ) -> None:
     emulator.add_invoice("due_1", status="payment_due", expected_payment_date=1_924_992_000)
     dag_run = run(
-        dag_files,
+        chargebee_dags,
         "repause",
         """
 PauseDunningOperator(task_id="pause", invoice_id="due_1",
@@ -216,12 +223,12 @@ def assert_every_touched_invoice_recorded(
 
 
 def test_an_execution_timeout_mid_bulk_leaves_every_touched_invoice_in_xcom(
-    dag_files: DagFiles, emulator: ChargebeeEmulator
+    chargebee_dags: DagFolder, emulator: ChargebeeEmulator
 ) -> None:
     """Tried as a new user would: 179 of 300 closed and nothing in XCom."""
     ids = emulator.seed(300, status="pending")
     dag_run = run(
-        dag_files,
+        chargebee_dags,
         "timeout_mid_bulk",
         f"""
 CloseInvoiceOperator(task_id="close", invoice_ids={ids!r}, requests_per_minute=3000,
@@ -242,7 +249,7 @@ CloseInvoiceOperator(task_id="close", invoice_ids={ids!r}, requests_per_minute=3
 
 
 def test_sigterm_mid_bulk_leaves_every_touched_invoice_in_xcom(
-    dag_files: DagFiles, emulator: ChargebeeEmulator
+    chargebee_dags: DagFolder, emulator: ChargebeeEmulator
 ) -> None:
     ids = emulator.seed(300, status="pending")
 
@@ -257,7 +264,7 @@ def test_sigterm_mid_bulk_leaves_every_touched_invoice_in_xcom(
     killer.start()
     try:
         dag_run = run(
-            dag_files,
+            chargebee_dags,
             "sigterm_mid_bulk",
             f'CloseInvoiceOperator(task_id="close", invoice_ids={ids!r}, requests_per_minute=3000)',
         )

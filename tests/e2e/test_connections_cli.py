@@ -32,7 +32,9 @@ def connection(key: str, **extra: Any) -> str:
     return json.dumps({"conn_type": "chargebee", "host": "acme", "password": key, "extra": extra})
 
 
-def test_connections_test_command(airflow_home: Path, emulator: ChargebeeEmulator) -> None:
+def test_connections_test_command(
+    chargebee_airflow_home: Path, emulator: ChargebeeEmulator
+) -> None:
     cases = {
         "good": connection(CANARY_KEY, base_url=emulator.base_url, test_site=True),
         "bad key": connection(WRONG_KEY, base_url=emulator.base_url),

@@ -25,13 +25,23 @@ DAY = 86_400
 
 
 @pytest.fixture
-def emulator(chargebee_emulator: ChargebeeEmulator) -> ChargebeeEmulator:
-    return chargebee_emulator
+def emulator(
+    chargebee_mock_emulator: ChargebeeEmulator, request: pytest.FixtureRequest
+) -> Iterator[ChargebeeEmulator]:
+    """Answers in process; a test marked ``loopback`` gets it listening on 127.0.0.1 too."""
+    if request.node.get_closest_marker("loopback") is None:
+        yield chargebee_mock_emulator
+        return
+    with chargebee_mock_emulator:
+        yield chargebee_mock_emulator
 
 
 @pytest.fixture
 def http(emulator: ChargebeeEmulator) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=emulator.base_url, auth=(KEY, ""), timeout=10) as client:
+    transport = emulator.mock_transport()
+    with httpx.Client(
+        base_url="http://emulator", transport=transport, auth=(KEY, ""), timeout=10
+    ) as client:
         yield client
 
 
@@ -130,6 +140,7 @@ def test_stop_closes_kept_alive_connections() -> None:
 # Authentication and the request log
 
 
+@pytest.mark.loopback
 @pytest.mark.parametrize(
     "auth",
     [None, ("wrong_key", ""), (KEY, "a-password"), ("", KEY)],
@@ -144,11 +155,13 @@ def test_bad_credentials_get_401(emulator: ChargebeeEmulator, auth: tuple[str, s
     assert emulator.count_applied() == 0
 
 
+@pytest.mark.loopback
 def test_auth_is_checked_before_routing(emulator: ChargebeeEmulator) -> None:
     response = httpx.get(f"{emulator.base_url}/no/such/path", auth=("wrong", ""), timeout=5)
     assert_error(response, 401, "api_authentication_failed")
 
 
+@pytest.mark.loopback
 def test_request_log_never_keeps_the_api_key(
     emulator: ChargebeeEmulator, http: httpx.Client
 ) -> None:
@@ -742,6 +755,7 @@ def frequent_thread_switches() -> Iterator[None]:
     sys.setswitchinterval(interval)
 
 
+@pytest.mark.loopback
 @pytest.mark.usefixtures("frequent_thread_switches")
 def test_concurrent_duplicates_apply_once(emulator: ChargebeeEmulator) -> None:
     invoice_ids = emulator.seed(20)
@@ -772,6 +786,7 @@ def test_concurrent_duplicates_apply_once(emulator: ChargebeeEmulator) -> None:
     assert emulator.duplicates() == {}
 
 
+@pytest.mark.loopback
 @pytest.mark.usefixtures("frequent_thread_switches")
 def test_concurrent_clients_never_lose_or_double_an_action(emulator: ChargebeeEmulator) -> None:
     invoice_ids = emulator.seed(200)
@@ -912,6 +927,7 @@ def test_malformed_json(emulator: ChargebeeEmulator, http: httpx.Client) -> None
     assert http.get("/api/v2/invoices/inv_000001").json()["invoice"]["id"] == "inv_000001"
 
 
+@pytest.mark.loopback
 def test_slow_response(emulator: ChargebeeEmulator) -> None:
     emulator.seed(1)
     emulator.faults.slow_seconds = 1.0

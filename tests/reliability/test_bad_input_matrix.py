@@ -405,11 +405,11 @@ WRONG_XCOM_EXPECTED = {
 
 
 def test_xcom_of_the_wrong_type_fails_the_task_in_a_real_run_before_any_request(
-    dag_files: Any, chargebee_conn_env: ChargebeeEmulator, capfd: pytest.CaptureFixture[str]
+    chargebee_dags: Any, chargebee_conn_env: ChargebeeEmulator, capfd: pytest.CaptureFixture[str]
 ) -> None:
     emulator = chargebee_conn_env
     emulator.seed(1, status="pending")
-    dag_run = dag_files.load("wrong_xcom_types", WRONG_XCOM_DAG).test()
+    dag_run = chargebee_dags.load("wrong_xcom_types", WRONG_XCOM_DAG).test()
     output = "".join(capfd.readouterr())
 
     states = {

@@ -17,8 +17,9 @@ import pytest
 
 from airflow_provider_cb.client.idempotency import derive_key
 from airflow_provider_cb.testing import FAULT_KINDS, ChargebeeEmulator
+from airflow_provider_cb.testing.dags import DagFolder
 from airflow_provider_cb.testing.wire import Dialect
-from tests.helpers import DagFiles, xcom_of
+from tests.helpers import xcom_of
 from tests.reliability.support import (
     CLIENT_TIMEOUT,
     FAULT_MIX,
@@ -77,7 +78,7 @@ def test_the_fault_mix_covers_every_kind_at_about_ten_percent() -> None:
 @pytest.mark.parametrize("case", CASES, ids=[case.name for case in CASES])
 def test_bulk_action_under_faults_acts_exactly_once(
     case: BulkCase,
-    dag_files: DagFiles,
+    chargebee_dags: DagFolder,
     chargebee_emulator: ChargebeeEmulator,
     monkeypatch: pytest.MonkeyPatch,
     figures: Figures,
@@ -91,7 +92,7 @@ def test_bulk_action_under_faults_acts_exactly_once(
     emulator.faults.set_rates(FAULT_MIX, seed=FAULT_SEED + CASES.index(case))
     dag_id = f"faults_{case.action}_{case.conflict_status}"
     source = SOURCE.format(operator=case.operator, count=INVOICES, dag_id=dag_id)
-    dag_run = dag_files.load(dag_id, source).test()
+    dag_run = chargebee_dags.load(dag_id, source).test()
     emulator.faults.clear()
     settle(emulator)
 

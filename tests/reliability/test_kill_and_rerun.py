@@ -23,7 +23,8 @@ import pendulum
 import pytest
 
 from airflow_provider_cb.testing import ChargebeeEmulator
-from tests.helpers import DagFiles, airflow_cli, xcom_of
+from airflow_provider_cb.testing.dags import DagFolder
+from tests.helpers import airflow_cli, xcom_of
 from tests.reliability.support import Figures, connection_json, settle
 
 INVOICES = 2000
@@ -80,7 +81,7 @@ def _wait_until_applied(
 
 @pytest.mark.slow
 def test_bulk_close_killed_with_sigkill_and_run_again_closes_each_invoice_once(
-    airflow_home: Path,
+    chargebee_airflow_home: Path,
     tmp_path: Path,
     chargebee_emulator: ChargebeeEmulator,
     figures: Figures,
@@ -90,7 +91,7 @@ def test_bulk_close_killed_with_sigkill_and_run_again_closes_each_invoice_once(
     dags = tmp_path / "dags"
     dags.mkdir()
     (dags / "kill_and_rerun.py").write_text(textwrap.dedent(KILL_DAG))
-    env = _env(airflow_home, dags, emulator)
+    env = _env(chargebee_airflow_home, dags, emulator)
     command = [*airflow_cli(), "dags", "test", "kill_and_rerun"]
     # Slow every POST a little, so the kill lands with part of the invoices closed.
     emulator.faults.slow_seconds = 0.02
@@ -160,7 +161,7 @@ with DAG("backfill_three_months", schedule=CronDataIntervalTimetable("0 0 1 * *"
 
 
 def test_backfill_of_three_past_months_run_twice_acts_on_nothing_the_second_time(
-    dag_files: DagFiles, chargebee_conn_env: ChargebeeEmulator, figures: Figures
+    chargebee_dags: DagFolder, chargebee_conn_env: ChargebeeEmulator, figures: Figures
 ) -> None:
     emulator = chargebee_conn_env
     this_month = pendulum.now("UTC").start_of("month")
@@ -182,7 +183,7 @@ def test_backfill_of_three_past_months_run_twice_acts_on_nothing_the_second_time
         emulator.add_invoice("now_first", date=int(this_month.timestamp()))["id"],
         emulator.add_invoice("before_last", date=int(months[0].timestamp()) - 1)["id"],
     ]
-    dag = dag_files.load("backfill_three_months", BACKFILL_DAG)
+    dag = chargebee_dags.load("backfill_three_months", BACKFILL_DAG)
 
     def backfill() -> list[dict[str, Any]]:
         summaries = []

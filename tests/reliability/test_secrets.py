@@ -43,7 +43,7 @@ from airflow_provider_cb.client.outcomes import perform_action
 from airflow_provider_cb.client.settings import ClientSettings
 from airflow_provider_cb.hooks.chargebee import ChargebeeHook
 from airflow_provider_cb.testing import ChargebeeEmulator
-from tests.helpers import DagFiles
+from airflow_provider_cb.testing.dags import DagFolder
 from tests.reliability.support import TinyServer, connection_json
 
 KEY = "test_Sup3rS3cretKey_9f8e7d6c5b4a"
@@ -308,7 +308,7 @@ with DAG("secrets_in_a_run", schedule=None, start_date=pendulum.datetime(2026, 1
 
 def test_a_dag_run_keeps_the_key_out_of_logs_xcom_and_rendered_fields(
     capfd: pytest.CaptureFixture[str],
-    dag_files: DagFiles,
+    chargebee_dags: DagFolder,
     monkeypatch: pytest.MonkeyPatch,
     debug_logs: pytest.LogCaptureFixture,
 ) -> None:
@@ -340,7 +340,7 @@ def test_a_dag_run_keeps_the_key_out_of_logs_xcom_and_rendered_fields(
                 }
             ),
         )
-        dag_run = dag_files.load("secrets_in_a_run", SECRETS_DAG).test()
+        dag_run = chargebee_dags.load("secrets_in_a_run", SECRETS_DAG).test()
         assert gateway.requests and emulator.faults.remaining == 0
 
     states = {ti.task_id: str(ti.state) for ti in dag_run.get_task_instances()}

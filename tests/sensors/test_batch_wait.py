@@ -6,15 +6,15 @@ import threading
 import time
 from typing import Any
 
-import httpx
 import pytest
 from airflow.sdk.exceptions import AirflowFailException
 
 from airflow_provider_cb.sensors import ChargebeeInvoiceSensor
 from airflow_provider_cb.testing import ChargebeeEmulator
+from airflow_provider_cb.testing.dags import DagFolder
 from airflow_provider_cb.triggers.invoice import ChargebeeInvoiceTrigger
-from tests.helpers import DagFiles, xcom_of
-from tests.sensors.support import PAYER_KEY, batch_reads, sensor_writes
+from tests.helpers import xcom_of
+from tests.sensors.support import batch_reads, sensor_writes
 from tests.sensors.test_invoice_trigger import first_event
 
 IDS = [f"inv_{n:03d}" for n in range(1, 151)]
@@ -38,12 +38,7 @@ def seed(emulator: ChargebeeEmulator, *, unpaid: tuple[str, ...]) -> None:
 
 
 def pay(emulator: ChargebeeEmulator, invoice_id: str) -> None:
-    response = httpx.post(
-        f"{emulator.base_url}/api/v2/invoices/{invoice_id}/write_off",
-        auth=(emulator.api_key, ""),
-        headers={"chargebee-idempotency-key": f"{PAYER_KEY}-{invoice_id}"},
-    )
-    assert response.status_code == 200, response.text
+    assert emulator.record_payment(invoice_id)["status"] == "paid"
 
 
 def threading_payer(
@@ -164,12 +159,14 @@ def test_trigger_polls_list_pages_only_until_every_invoice_is_paid(
     ids=["poke", "reschedule", "deferrable"],
 )
 def test_every_mode_waits_in_a_dag_run(
-    dag_files: DagFiles, emulator: ChargebeeEmulator, arguments: str
+    chargebee_dags: DagFolder, emulator: ChargebeeEmulator, arguments: str
 ) -> None:
     seed(emulator, unpaid=("inv_042",))
     paid_later = threading_payer(emulator, "inv_042", after_reads=2)
     dag_id = f"batch_{arguments.split('=')[0]}"
-    dag = dag_files.load(dag_id, DAG_SOURCE.format(dag_id=dag_id, ids=IDS, arguments=arguments))
+    dag = chargebee_dags.load(
+        dag_id, DAG_SOURCE.format(dag_id=dag_id, ids=IDS, arguments=arguments)
+    )
 
     dag_run = dag.test()
     paid_later.join(timeout=60)

@@ -12,7 +12,8 @@ from airflow_provider_cb.client.errors import ChargebeeValidationError
 from airflow_provider_cb.client.waiting import wait_outcome
 from airflow_provider_cb.sensors import ChargebeeInvoiceSensor
 from airflow_provider_cb.testing import ChargebeeEmulator
-from tests.helpers import DagFiles, xcom_of
+from airflow_provider_cb.testing.dags import DagFolder
+from tests.helpers import xcom_of
 from tests.sensors.support import reads_of, sensor_writes
 
 DAG_SOURCE = """
@@ -27,8 +28,8 @@ with DAG("{dag_id}", schedule=None, start_date=pendulum.datetime(2026, 1, 1, tz=
 """
 
 
-def run_sensor_dag(dag_files: DagFiles, dag_id: str, arguments: str) -> Any:
-    dag = dag_files.load(dag_id, DAG_SOURCE.format(dag_id=dag_id, arguments=arguments))
+def run_sensor_dag(chargebee_dags: DagFolder, dag_id: str, arguments: str) -> Any:
+    dag = chargebee_dags.load(dag_id, DAG_SOURCE.format(dag_id=dag_id, arguments=arguments))
     return dag.test()
 
 
@@ -100,14 +101,14 @@ def test_errors_fail_the_task_retryable_or_not(emulator: ChargebeeEmulator) -> N
 
 
 def test_poke_mode_in_a_dag_run(
-    dag_files: DagFiles,
+    chargebee_dags: DagFolder,
     emulator: ChargebeeEmulator,
     pay_after_reads: Callable[[str, int], None],
 ) -> None:
     emulator.add_invoice("inv_1", status="payment_due")
     pay_after_reads("inv_1", 2)
 
-    dag_run = run_sensor_dag(dag_files, "sensor_poke", 'mode="poke", poke_interval=0.05')
+    dag_run = run_sensor_dag(chargebee_dags, "sensor_poke", 'mode="poke", poke_interval=0.05')
 
     assert dag_run.state == "success"
     record = xcom_of(dag_run, "wait")
@@ -123,7 +124,7 @@ def test_poke_mode_in_a_dag_run(
 
 
 def test_reschedule_mode_in_a_dag_run(
-    dag_files: DagFiles,
+    chargebee_dags: DagFolder,
     emulator: ChargebeeEmulator,
     pay_after_reads: Callable[[str, int], None],
 ) -> None:
@@ -134,7 +135,9 @@ def test_reschedule_mode_in_a_dag_run(
     emulator.add_invoice("inv_1", status="payment_due")
     pay_after_reads("inv_1", 1)
 
-    dag_run = run_sensor_dag(dag_files, "sensor_reschedule", 'mode="reschedule", poke_interval=1')
+    dag_run = run_sensor_dag(
+        chargebee_dags, "sensor_reschedule", 'mode="reschedule", poke_interval=1'
+    )
 
     assert dag_run.state == "success"
     assert xcom_of(dag_run, "wait")["status"] == "paid"
@@ -149,7 +152,7 @@ def test_reschedule_mode_in_a_dag_run(
 
 
 def test_deferrable_mode_in_a_dag_run(
-    dag_files: DagFiles,
+    chargebee_dags: DagFolder,
     emulator: ChargebeeEmulator,
     pay_after_reads: Callable[[str, int], None],
 ) -> None:
@@ -157,7 +160,9 @@ def test_deferrable_mode_in_a_dag_run(
     # The first read is the sensor's own check before it defers; the rest are the trigger's.
     pay_after_reads("inv_1", 3)
 
-    dag_run = run_sensor_dag(dag_files, "sensor_deferrable", "deferrable=True, poke_interval=0.05")
+    dag_run = run_sensor_dag(
+        chargebee_dags, "sensor_deferrable", "deferrable=True, poke_interval=0.05"
+    )
 
     assert dag_run.state == "success"
     assert xcom_of(dag_run, "wait")["status"] == "paid"
