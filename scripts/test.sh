@@ -6,9 +6,14 @@ cd "$(dirname "$0")/.."
 scripts/bootstrap.sh
 # The browser test of the connection form (tests/e2e) needs Debian's chromium; as
 # root on Debian it is installed here, elsewhere that one test is skipped (not in CI).
-if [ ! -x /usr/bin/chromium ] && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
-  echo "Installing Debian's chromium for the browser test ..."
-  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; } >/dev/null
+# The shared rate budget's tests (rate_limit_store) need Debian's redis-server, the
+# same way.
+missing=()
+[ -x /usr/bin/chromium ] || missing+=(chromium)
+command -v redis-server >/dev/null || missing+=(redis-server)
+if [ ${#missing[@]} -gt 0 ] && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+  echo "Installing Debian's ${missing[*]} for the tests that need them ..."
+  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}"; } >/dev/null
 fi
 .venv/bin/ruff check .
 .venv/bin/ruff format --check .

@@ -21,6 +21,7 @@ from types import FrameType
 
 from airflow_provider_cb.testing.control import bounded_int, epoch, seed_spec
 from airflow_provider_cb.testing.emulator import ChargebeeEmulator
+from airflow_provider_cb.testing.ratelimit import RATE_LIMIT_WINDOWS
 from airflow_provider_cb.testing.server import check_loopback
 from airflow_provider_cb.testing.wire import Dialect
 
@@ -84,6 +85,13 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--requests-per-minute", type=bounded_int("requests per minute", 1, 100_000), default=None
     )
+    parser.add_argument(
+        "--rate-limit-window",
+        choices=RATE_LIMIT_WINDOWS,
+        default="fixed",
+        help="how the limit is counted: fixed calendar minutes (default), a sliding "
+        "60-second window, or a token bucket holding one second's worth",
+    )
     dialect = parser.add_argument_group("error dialect (what Chargebee's documents leave open)")
     dialect.add_argument(
         "--conflict-status",
@@ -134,6 +142,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         args.api_key,
         site=args.site,
         requests_per_minute=args.requests_per_minute,
+        rate_limit_window=args.rate_limit_window,
         host=args.host,
         port=args.port,
         dialect=Dialect(

@@ -24,7 +24,7 @@ from airflow_provider_cb.testing.clock import Clock
 from airflow_provider_cb.testing.control_api import CONTROL_PREFIX, ControlApi
 from airflow_provider_cb.testing.faults import Faults
 from airflow_provider_cb.testing.fields import InvoiceFields, complete
-from airflow_provider_cb.testing.ratelimit import FixedWindowLimiter
+from airflow_provider_cb.testing.ratelimit import InFlightGauge, RateLimitWindow, make_limiter
 from airflow_provider_cb.testing.records import AppliedAction, RecordLog, RequestRecord
 from airflow_provider_cb.testing.server import HttpServer, bind, check_loopback
 from airflow_provider_cb.testing.store import InvoiceStore
@@ -53,6 +53,7 @@ class ChargebeeEmulator:
         host: str = "127.0.0.1",
         port: int = 0,
         dialect: Dialect = DEFAULT_DIALECT,
+        rate_limit_window: RateLimitWindow = "fixed",
     ) -> None:
         check_loopback(host)
         self.dialect = dialect
@@ -66,7 +67,9 @@ class ChargebeeEmulator:
         self.requests: RecordLog[RequestRecord] = RecordLog()
         self.faults = Faults()
         self._store = InvoiceStore(self.clock, self.applied_actions)
-        self._limiter = FixedWindowLimiter(self.clock, requests_per_minute)
+        self._window: RateLimitWindow = rate_limit_window
+        self._limiter = make_limiter(rate_limit_window, self.clock, requests_per_minute)
+        self._in_flight = InFlightGauge()
         self._site = Site(api_key, self.clock, self._store)
         self._control = ControlApi(self, self._site, self._store)
         self._server: HttpServer | None = None
@@ -214,6 +217,7 @@ class ChargebeeEmulator:
         """Forget recorded requests and applied actions; invoices stay as they are."""
         self.applied_actions.clear()
         self.requests.clear()
+        self._in_flight.reset()
 
     # Rate limit
 
@@ -224,6 +228,22 @@ class ChargebeeEmulator:
     @requests_per_minute.setter
     def requests_per_minute(self, value: int | None) -> None:
         self._limiter.limit = value
+
+    @property
+    def rate_limit_window(self) -> RateLimitWindow:
+        """How the limit is counted: ``fixed`` calendar minutes (the default), a ``sliding``
+        60-second window, or a ``token_bucket`` holding one second's worth."""
+        return self._window
+
+    @rate_limit_window.setter
+    def rate_limit_window(self, value: RateLimitWindow) -> None:
+        self._limiter = make_limiter(value, self.clock, self._limiter.limit)
+        self._window = value
+
+    @property
+    def max_in_flight(self) -> int:
+        """The most requests handled at once since the start or :meth:`reset_log`."""
+        return self._in_flight.peak
 
     @property
     def processing_seconds(self) -> float:
@@ -254,6 +274,10 @@ class ChargebeeEmulator:
         """
         if request.path.startswith(CONTROL_PREFIX):
             return self._control.handle(request)
+        with self._in_flight:
+            return self._serve_counted(request, headers)
+
+    def _serve_counted(self, request: Request, headers: dict[str, str]) -> Answer | Disconnect:
         fault = self.faults.draw(request.method)
         retry_after = self._limiter.hit()
         answer: Answer | None = None
