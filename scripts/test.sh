@@ -4,11 +4,18 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/bootstrap.sh
-# The browser test of the connection form (tests/e2e) needs Debian's chromium; as
-# root on Debian it is installed here, elsewhere that one test is skipped (not in CI).
-if [ ! -x /usr/bin/chromium ] && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
-  echo "Installing Debian's chromium for the browser test ..."
-  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; } >/dev/null
+# Debian packages of tests/e2e: chromium for the browser test of the connection form,
+# PostgreSQL and Redis for the distributed Airflow of the CeleryExecutor test. As root
+# on Debian the missing ones are installed here; elsewhere those tests are skipped
+# (not in CI). The test starts servers of its own, on free ports.
+missing=()
+[ -x /usr/bin/chromium ] || missing+=(chromium)
+compgen -G '/usr/lib/postgresql/*/bin/postgres' >/dev/null || missing+=(postgresql)
+[ -x /usr/bin/redis-server ] || missing+=(redis-server)
+if [ ${#missing[@]} -gt 0 ] && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+  echo "Installing Debian's ${missing[*]} for the end-to-end tests ..."
+  { apt-get update -qq \
+    && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}"; } >/dev/null
 fi
 .venv/bin/ruff check .
 .venv/bin/ruff format --check .
