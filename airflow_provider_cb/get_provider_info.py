@@ -74,11 +74,25 @@ CONN_FIELDS: dict[str, dict[str, Any]] = {
     ),
     "requests_per_minute": _number(
         "Requests per minute",
-        "The site's rate budget shared by all workers of a task (test sites allow 150); "
-        "1 to 100000.",
+        "The site's limit, paced evenly (test sites allow 150); shared by all workers of a "
+        "task, or by every task with a rate limit store; 1 to 100000.",
         "number",
         minimum=1,
         maximum=100000,
+    ),
+    "max_concurrent_requests": _number(
+        "Max concurrent requests",
+        "Requests in flight at once for the site, whatever max_workers says; 1 to 1000, "
+        "default 50 (Chargebee allows about 50 on test sites, 100 on live ones).",
+        "integer",
+        minimum=1,
+        maximum=1000,
+    ),
+    "rate_limit_store": _text(
+        "Rate limit store",
+        "A Redis URL (redis://[:password@]host:port/db, rediss:// for TLS): every task on "
+        "every worker then shares one rate budget and concurrency limit for this site.",
+        format="password",
     ),
     "timeout": _number(
         "Timeout (seconds)",

@@ -4,18 +4,18 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/bootstrap.sh
-# Debian packages of tests/e2e: chromium for the browser test of the connection form,
-# PostgreSQL and Redis for the distributed Airflow of the CeleryExecutor test. As root
-# on Debian the missing ones are installed here; elsewhere those tests are skipped
-# (not in CI). The test starts servers of its own, on free ports.
+# Debian packages some tests need: chromium for the browser test of the connection
+# form, redis-server for the shared rate budget (rate_limit_store), and PostgreSQL
+# with Redis for the distributed Airflow of the CeleryExecutor test. As root on
+# Debian the missing ones are installed here; elsewhere those tests are skipped (not
+# in CI). The tests start servers of their own, on free ports.
 missing=()
 [ -x /usr/bin/chromium ] || missing+=(chromium)
+command -v redis-server >/dev/null || missing+=(redis-server)
 compgen -G '/usr/lib/postgresql/*/bin/postgres' >/dev/null || missing+=(postgresql)
-[ -x /usr/bin/redis-server ] || missing+=(redis-server)
 if [ ${#missing[@]} -gt 0 ] && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
-  echo "Installing Debian's ${missing[*]} for the end-to-end tests ..."
-  { apt-get update -qq \
-    && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}"; } >/dev/null
+  echo "Installing Debian's ${missing[*]} for the tests that need them ..."
+  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}"; } >/dev/null
 fi
 .venv/bin/ruff check .
 .venv/bin/ruff format --check .

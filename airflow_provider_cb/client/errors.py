@@ -72,6 +72,17 @@ class ChargebeeTransportError(ChargebeeError):
         super().__init__(f"{method} {path}: {cause}")
 
 
+class RateLimitStoreError(ChargebeeError):
+    """The shared budget's store (``rate_limit_store``) could not be used.
+
+    Nothing is sent without the site's shared budget; a later try of the task, once
+    the store is back, is safe.
+    """
+
+    retryable = True
+    param = "rate_limit_store"
+
+
 class ChargebeeAPIError(ChargebeeError):
     """Chargebee answered with an error status and (usually) its error body."""
 

@@ -1,80 +1,174 @@
-"""One place that decides how fast requests go out.
+"""One place that decides how fast, and how many at once, requests go out.
 
-Chargebee limits requests per minute per site and blocks the whole site for the
-rest of the window once the limit is crossed, so every thread of a client draws
-from one budget, and a 429's ``Retry-After`` pauses all of them, not just the
-thread that saw it: hammering a blocked site keeps it blocked.
+Chargebee limits requests per minute per site and blocks the whole site once the
+limit is crossed, and nobody outside Chargebee knows whether it counts a fixed
+window, a sliding window or a token bucket. Only even spacing passes all three at
+the limit itself, so requests are paced one every ``60 / rate`` seconds (GCRA)
+with no burst. Every thread of a client draws from one budget, a 429's
+``Retry-After`` pauses all of them, and a 429 that comes anyway lowers the rate
+for the rest of the run: the budget was set above what the site allows.
 """
 
 from __future__ import annotations
 
+import contextlib
+import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from airflow_provider_cb.client.settings import ClientSettings
+
+log = logging.getLogger(__name__)
+
+PACING_MARGIN = 0.985
+"""Requests go out at 98.5% of the budget: network jitter may bring two requests
+closer together at the server than they left, and this leaves room for about half
+a second of it at 150 a minute."""
+SLOWDOWN = 5 / 6
+"""After a 429 the rate drops to this share of the rate it was paced at: a budget
+20% above the site's limit lands on the limit in one step."""
+MIN_REQUESTS_PER_MINUTE = 1.0
+
+
+def interval_of(requests_per_minute: float) -> float:
+    """Seconds between two requests paced at ``requests_per_minute``, margin included."""
+    return 60.0 / (requests_per_minute * PACING_MARGIN)
 
 
 class RateBudget:
-    """A token bucket refilled at ``requests_per_minute / 60`` per second.
+    """Even pacing at ``requests_per_minute`` and at most ``max_concurrent_requests`` in flight.
 
-    The bucket holds at most ``burst`` tokens (default: one second's worth), so a
-    cold start cannot fire a minute's allowance at once.
+    ``None`` for either means no limit. :meth:`turn` wraps one request: it waits
+    for a free slot, then for the request's paced moment.
     """
 
     def __init__(
         self,
         requests_per_minute: float | None,
         *,
-        burst: float | None = None,
+        max_concurrent_requests: int | None = None,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self.requests_per_minute = requests_per_minute
-        self._rate = (requests_per_minute or 0) / 60.0
-        self._capacity = burst if burst is not None else max(1.0, self._rate)
-        self._tokens = self._capacity
+        """The rate in force: the configured one, or lower after a 429."""
+        self.max_concurrent_requests = max_concurrent_requests
         self._clock = clock
         self._sleep = sleep
-        self._updated = clock()
+        self._next_at = clock()
         self._paused_until = 0.0
+        self._pauses = 0
         self._lock = threading.Lock()
+        self._slots = (
+            threading.BoundedSemaphore(max_concurrent_requests) if max_concurrent_requests else None
+        )
         self.waited_seconds = 0.0
 
-    def _reserve(self) -> float:
-        """Take a token (possibly going into debt) and return how long to wait for it."""
+    def __repr__(self) -> str:
+        return (
+            f"{type(self).__name__}(requests_per_minute={self.requests_per_minute!r}, "
+            f"max_concurrent_requests={self.max_concurrent_requests!r})"
+        )
+
+    def _reserve(self, slot: str) -> float:
+        """Take the next paced moment for the caller and return how long to wait for it."""
         with self._lock:
             now = self._clock()
-            pause = max(0.0, self._paused_until - now)
-            if not self._rate:
-                return pause
-            if now > self._updated:
-                self._tokens = min(
-                    self._capacity, self._tokens + (now - self._updated) * self._rate
-                )
-                self._updated = now
-            self._tokens -= 1
-            debt = -self._tokens / self._rate if self._tokens < 0 else 0.0
-            # During a pause the bucket does not refill: the debt starts after it.
-            return max(0.0, self._updated - now) + debt
+            start = max(now, self._paused_until)
+            if not self.requests_per_minute:
+                return start - now
+            at = max(self._next_at, start)
+            self._next_at = at + interval_of(self.requests_per_minute)
+            return at - now
 
-    def acquire(self) -> float:
-        """Block until a request may go out; returns the seconds waited."""
-        wait = self._reserve()
+    def _acquire(self, slot: str) -> float | None:
+        paced_at = self.requests_per_minute
         waited = 0.0
-        while wait > 0:
-            self._sleep(wait)
-            waited += wait
-            # Another worker may have hit a 429 meanwhile: honour a pause that began later.
+        while True:
+            pauses = self._pauses
+            wait = self._reserve(slot)
+            paced_at = self.requests_per_minute
+            if wait > 0:
+                self._sleep(wait)
+                waited += wait
             with self._lock:
-                wait = max(0.0, self._paused_until - self._clock())
-        with self._lock:
-            self.waited_seconds += waited
-        return waited
+                # A pause begun meanwhile voids the moment: take a new one after it,
+                # or every sleeper would fire together when the pause ends.
+                if self._pauses == pauses:
+                    self.waited_seconds += waited
+                    return paced_at
+
+    def acquire(self) -> float | None:
+        """Block until a request may go out; returns the rate it was paced at (None: no limit)."""
+        return self._acquire("")
+
+    def _take_slot(self) -> str:
+        if self._slots is not None:
+            self._slots.acquire()
+        return ""
+
+    def _release_slot(self, slot: str) -> None:
+        if self._slots is not None:
+            self._slots.release()
+
+    @contextlib.contextmanager
+    def turn(self) -> Iterator[float | None]:
+        """Hold a concurrency slot for one request sent at its paced moment.
+
+        Yields the rate the request was paced at, for :meth:`slow_down`.
+        """
+        slot = self._take_slot()
+        try:
+            yield self._acquire(slot)
+        finally:
+            self._release_slot(slot)
 
     def pause_for(self, seconds: float) -> None:
-        """Hold every caller back for ``seconds`` (the server said so), and drain the bucket."""
+        """Hold every caller back for ``seconds`` (the server said so)."""
         with self._lock:
-            now = self._clock()
-            self._paused_until = max(self._paused_until, now + seconds)
-            if self._rate:
-                self._tokens = min(self._tokens, 0.0)
-                self._updated = max(self._updated, self._paused_until)
+            self._paused_until = max(self._paused_until, self._clock() + seconds)
+            self._pauses += 1
+
+    def _lower(self, paced_at: float) -> float | None:
+        """The new rate if this 429 is the first of its rate; None when already lowered."""
+        with self._lock:
+            current = self.requests_per_minute
+            if current is None or current < paced_at:
+                return None
+            self.requests_per_minute = max(MIN_REQUESTS_PER_MINUTE, paced_at * SLOWDOWN)
+            return self.requests_per_minute
+
+    def slow_down(self, paced_at: float | None) -> None:
+        """Learn from a 429 for a request paced at ``paced_at``: lower the rate once per rate.
+
+        Requests already in flight at the old rate draw 429s too; those do not
+        lower it again.
+        """
+        if paced_at is None:
+            return
+        lowered = self._lower(paced_at)
+        if lowered is not None:
+            log.warning(
+                "Chargebee answered 429 at %s/min; pacing at %s/min from now on",
+                f"{paced_at:.4g}",
+                f"{lowered:.4g}",
+            )
+
+    def close(self) -> None:
+        """Nothing to release in process; a shared budget closes its store connection."""
+
+
+def budget_for(settings: ClientSettings, *, sleep: Callable[[float], None]) -> RateBudget:
+    """The connection's budget: shared through ``rate_limit_store`` when set, else in process."""
+    if settings.rate_limit_store is not None:
+        from airflow_provider_cb.client.sharedbudget import SharedBudget
+
+        return SharedBudget(settings, sleep=sleep)
+    return RateBudget(
+        settings.requests_per_minute,
+        max_concurrent_requests=settings.max_concurrent_requests,
+        sleep=sleep,
+    )

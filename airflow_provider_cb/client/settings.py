@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 
 from airflow_provider_cb.client.errors import ChargebeeValidationError
 from airflow_provider_cb.client.invoices import ApiVersion
+from airflow_provider_cb.client.storeurl import check_store_url
 
 DEFAULT_ENVIRONMENT = "chargebee.com"
 _SITE = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?", re.IGNORECASE)
@@ -25,6 +26,10 @@ MAX_TIMEOUT_SECONDS = 600
 MIN_REQUESTS_PER_MINUTE = 1
 MAX_REQUESTS_PER_MINUTE = 100_000
 MAX_RETRIES = 20
+DEFAULT_MAX_CONCURRENT_REQUESTS = 50
+"""Chargebee caps concurrent requests per site (about 50 on test sites, 100 on live
+ones): 50 fits both and leaves live sites room for other integrations."""
+MAX_CONCURRENT_REQUESTS = 1000
 
 
 def _is_loopback(host: str) -> bool:
@@ -73,10 +78,15 @@ class ClientSettings:
     max_retries: int = 4
     requests_per_minute: float | None = None
     allow_insecure_http: bool = False
+    max_concurrent_requests: int = DEFAULT_MAX_CONCURRENT_REQUESTS
+    rate_limit_store: str | None = field(default=None, repr=False)
+    """A Redis URL; may hold a password, so it stays out of repr."""
 
     def __post_init__(self) -> None:
         self._check_api_key()
         self._check_numbers()
+        if self.rate_limit_store is not None:
+            check_store_url(self.rate_limit_store)
         if self.site is not None and not isinstance(self.site, str):
             raise ChargebeeValidationError(
                 "site", f"must be a string, got {type(self.site).__name__}"
@@ -154,6 +164,14 @@ class ClientSettings:
                 f"{self.requests_per_minute!r} must be from {MIN_REQUESTS_PER_MINUTE} "
                 f"to {MAX_REQUESTS_PER_MINUTE}",
             )
+        if not _is_integer(self.max_concurrent_requests) or not (
+            1 <= self.max_concurrent_requests <= MAX_CONCURRENT_REQUESTS
+        ):
+            raise ChargebeeValidationError(
+                "max_concurrent_requests",
+                f"{self.max_concurrent_requests!r} must be a whole number from 1 "
+                f"to {MAX_CONCURRENT_REQUESTS}",
+            )
 
     def _check_base_url(self) -> None:
         if not isinstance(self.base_url, str):
@@ -205,6 +223,12 @@ class ClientSettings:
             return urlsplit(self.base_url).hostname or ""
         suffix = "-test" if self.test_site else ""
         return f"{self.site}{suffix}.{self.environment}"
+
+    @property
+    def budget_key(self) -> str:
+        """What names the site's shared budget: the site and where its API is served."""
+        server = urlsplit(self.server_url()).netloc
+        return f"{self.site or ''}@{server}".lower()
 
     def server_url(self, api_version: ApiVersion = "v2") -> str:
         if api_version not in ("v1", "v2"):

@@ -38,7 +38,7 @@ from airflow_provider_cb.client.errors import (
     error_from_response,
 )
 from airflow_provider_cb.client.invoices import ApiVersion
-from airflow_provider_cb.client.ratebudget import RateBudget
+from airflow_provider_cb.client.ratebudget import RateBudget, budget_for
 from airflow_provider_cb.client.reading import deadline_transport, read_capped, request_deadline
 from airflow_provider_cb.client.settings import ClientSettings
 
@@ -52,6 +52,8 @@ MAX_RETRY_AFTER_SECONDS = 120.0
 BACKOFF_BASE_SECONDS = 0.5
 BACKOFF_CAP_SECONDS = 30.0
 POOL_SIZE = 32
+SITE_LIMIT_CODES = ("api_request_limit_exceeded", None)
+"""429s that say the site's budget is spent (a bare 429 from a gateway too), not a lock."""
 IN_PROGRESS_WAIT_SECONDS = 300.0
 """How long a POST answered "still in progress" is retried with its key before giving up."""
 
@@ -161,7 +163,7 @@ class Transport:
     ) -> None:
         self.settings = settings
         self.origin = origin or RequestOrigin()
-        self.budget = budget or RateBudget(settings.requests_per_minute, sleep=sleep)
+        self.budget = budget or budget_for(settings, sleep=sleep)
         self._sleep = sleep
         self._servers = {version: settings.server_url(version) for version in ("v1", "v2")}
         limits = httpx.Limits(max_connections=POOL_SIZE, max_keepalive_connections=POOL_SIZE)
@@ -186,6 +188,7 @@ class Transport:
 
     def close(self) -> None:
         self._http.close()
+        self.budget.close()
 
     def request(
         self,
@@ -294,16 +297,19 @@ class Transport:
         key: str | None,
         attempt: int,
     ) -> ApiResponse:
-        self.budget.acquire()
         content: bytes | None = None
         send_headers = dict(headers)
         if method == "POST":
             content = urlencode(form).encode("ascii")
             send_headers["Content-Type"] = "application/x-www-form-urlencoded"
-        response = self._exchange(method, url, path, query, content, send_headers)
+        with self.budget.turn() as paced_at:
+            response = self._exchange(method, url, path, query, content, send_headers)
         log.debug("%s %s -> HTTP %d (attempt %d)", method, path, response.status_code, attempt)
         if response.status_code >= 300:
-            raise error_from_response(response)
+            error = error_from_response(response)
+            if isinstance(error, RateLimitError) and error.api_error_code in SITE_LIMIT_CODES:
+                self.budget.slow_down(paced_at)
+            raise error
         # Raised outside the except block: a decode error would carry the whole body
         # (which a misbehaving proxy may fill with request headers) as its context.
         decoded: Any = None

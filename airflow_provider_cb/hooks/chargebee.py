@@ -6,7 +6,7 @@ import dataclasses
 import threading
 from collections.abc import Iterator, Mapping
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 from airflow.sdk import BaseHook
 from airflow.sdk.log import mask_secret
@@ -80,7 +80,15 @@ def settings_from_connection(
             "allow_insecure_http", _extra(extras, "allow_insecure_http") or False
         ),
     }
-    for name, kind in (("timeout", float), ("max_retries", int), ("requests_per_minute", float)):
+    store = _extra(extras, "rate_limit_store")
+    if store is not None:
+        values["rate_limit_store"] = store
+    for name, kind in (
+        ("timeout", float),
+        ("max_retries", int),
+        ("requests_per_minute", float),
+        ("max_concurrent_requests", int),
+    ):
         number = _number(name, _extra(extras, name), kind)
         if number is not None:
             values[name] = number
@@ -136,6 +144,10 @@ class ChargebeeHook(BaseHook):
         extras = conn.extra_dejson
         settings = settings_from_connection(conn.host, conn.password, conn.port, extras)
         mask_api_key(settings.api_key)
+        if settings.rate_limit_store is not None:
+            password = urlsplit(settings.rate_limit_store).password
+            if password:
+                mask_secret(password)
         if self._requests_per_minute is not None:
             settings = dataclasses.replace(settings, requests_per_minute=self._requests_per_minute)
         origin = RequestOrigin(

@@ -23,6 +23,7 @@ from airflow_provider_cb.client.errors import ChargebeeValidationError
 from airflow_provider_cb.client.invoices import INVOICE_STATUSES
 from airflow_provider_cb.client.validation import check_timestamp
 from airflow_provider_cb.testing.emulator import ChargebeeEmulator, check_loopback
+from airflow_provider_cb.testing.ratelimit import RATE_LIMIT_WINDOWS
 from airflow_provider_cb.testing.wire import Dialect
 
 _API_KEY = re.compile(r"[A-Za-z0-9_.-]{1,200}")
@@ -116,6 +117,13 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--requests-per-minute", type=_bounded_int("requests per minute", 1, 100_000), default=None
     )
+    parser.add_argument(
+        "--rate-limit-window",
+        choices=RATE_LIMIT_WINDOWS,
+        default="fixed",
+        help="how the limit is counted: fixed calendar minutes (default), a sliding "
+        "60-second window, or a token bucket holding one second's worth",
+    )
     dialect = parser.add_argument_group("error dialect (what Chargebee's documents leave open)")
     dialect.add_argument(
         "--conflict-status",
@@ -166,6 +174,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         args.api_key,
         site=args.site,
         requests_per_minute=args.requests_per_minute,
+        rate_limit_window=args.rate_limit_window,
         host=args.host,
         port=args.port,
         dialect=Dialect(

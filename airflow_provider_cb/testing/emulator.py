@@ -8,33 +8,26 @@ loopback address only: it accepts any client that knows the test key.
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import ipaddress
 import json
-import socket
-import struct
 import sys
 import threading
 import time
 import traceback
 from collections import Counter
-from http import HTTPStatus
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 from typing import Any, Self
 
 from airflow_provider_cb.testing import faults as fault_kinds
-from airflow_provider_cb.testing.api import IDEMPOTENCY_HEADER, Request, Site
+from airflow_provider_cb.testing.api import Request, Site
 from airflow_provider_cb.testing.clock import Clock
 from airflow_provider_cb.testing.faults import Faults
-from airflow_provider_cb.testing.ratelimit import FixedWindowLimiter
+from airflow_provider_cb.testing.httpserver import Handler, Server, Server6
+from airflow_provider_cb.testing.ratelimit import InFlightGauge, RateLimitWindow, make_limiter
 from airflow_provider_cb.testing.records import AppliedAction, RecordLog, RequestRecord
 from airflow_provider_cb.testing.store import DEFAULT_AMOUNT, InvoiceStore
 from airflow_provider_cb.testing.wire import DEFAULT_DIALECT, Answer, ApiError, Dialect
-
-_RESET = struct.pack("ii", 1, 0)
-"""SO_LINGER on with a zero timeout: close() sends RST instead of FIN."""
 
 
 def check_loopback(host: str) -> None:
@@ -68,6 +61,7 @@ class ChargebeeEmulator:
         host: str = "127.0.0.1",
         port: int = 0,
         dialect: Dialect = DEFAULT_DIALECT,
+        rate_limit_window: RateLimitWindow = "fixed",
     ) -> None:
         check_loopback(host)
         self.dialect = dialect
@@ -81,9 +75,11 @@ class ChargebeeEmulator:
         self.requests: RecordLog[RequestRecord] = RecordLog()
         self.faults = Faults()
         self._store = InvoiceStore(self.clock, self.applied_actions)
-        self._limiter = FixedWindowLimiter(self.clock, requests_per_minute)
+        self._window: RateLimitWindow = rate_limit_window
+        self._limiter = make_limiter(rate_limit_window, self.clock, requests_per_minute)
+        self._in_flight = InFlightGauge()
         self._site = Site(api_key, self.clock, self._store)
-        self._server: _Server | None = None
+        self._server: Server | None = None
         self._thread: threading.Thread | None = None
 
     # Lifecycle
@@ -92,8 +88,8 @@ class ChargebeeEmulator:
         """Bind and serve in a background thread; returns self for chaining."""
         if self._server is not None:
             raise RuntimeError("the emulator is already running")
-        server_class = _Server6 if ":" in self.host else _Server
-        server = server_class((self.host, self.port), _Handler)
+        server_class = Server6 if ":" in self.host else Server
+        server = server_class((self.host, self.port), Handler)
         server.emulator = self
         self._server = server
         self._thread = threading.Thread(
@@ -244,6 +240,7 @@ class ChargebeeEmulator:
         """Forget recorded requests and applied actions; invoices stay as they are."""
         self.applied_actions.clear()
         self.requests.clear()
+        self._in_flight.reset()
 
     # Rate limit
 
@@ -254,6 +251,22 @@ class ChargebeeEmulator:
     @requests_per_minute.setter
     def requests_per_minute(self, value: int | None) -> None:
         self._limiter.limit = value
+
+    @property
+    def rate_limit_window(self) -> RateLimitWindow:
+        """How the limit is counted: ``fixed`` calendar minutes (the default), a ``sliding``
+        60-second window, or a ``token_bucket`` holding one second's worth."""
+        return self._window
+
+    @rate_limit_window.setter
+    def rate_limit_window(self, value: RateLimitWindow) -> None:
+        self._limiter = make_limiter(value, self.clock, self._limiter.limit)
+        self._window = value
+
+    @property
+    def max_in_flight(self) -> int:
+        """The most requests handled at once since the start or :meth:`reset_log`."""
+        return self._in_flight.peak
 
     @property
     def processing_seconds(self) -> float:
@@ -272,12 +285,16 @@ class ChargebeeEmulator:
         """How many requests the rate limit refused (injected 429s count in ``faults``)."""
         return self._site.rate_limited_count
 
-    def _serve(self, handler: _Handler, request: Request, headers: dict[str, str]) -> None:
+    def _serve(self, handler: Handler, request: Request, headers: dict[str, str]) -> None:
         """The request path: faults, rate limit and site, in the one place they meet.
 
         The request is logged before the answer is written, so a client that has
         read the answer always finds its request in the log.
         """
+        with self._in_flight:
+            self._serve_counted(handler, request, headers)
+
+    def _serve_counted(self, handler: Handler, request: Request, headers: dict[str, str]) -> None:
         fault = self.faults.draw(request.method)
         retry_after = self._limiter.hit()
         answer: Answer | None = None
@@ -333,105 +350,3 @@ class ChargebeeEmulator:
     def __repr__(self) -> str:
         where = self.base_url if self._server is not None else "stopped"
         return f"ChargebeeEmulator({where}, {len(self._store)} invoices)"
-
-
-class _Server(ThreadingHTTPServer):
-    """Threaded server that can close its keep-alive connections on stop."""
-
-    daemon_threads = True
-    block_on_close = False
-    request_queue_size = 512
-    emulator: ChargebeeEmulator
-
-    def __init__(self, address: tuple[str, int], handler: type[BaseHTTPRequestHandler]) -> None:
-        self._open: set[socket.socket] = set()
-        self._open_lock = threading.Lock()
-        super().__init__(address, handler)
-
-    def process_request(self, request: Any, client_address: Any) -> None:
-        with self._open_lock:
-            self._open.add(request)
-        super().process_request(request, client_address)
-
-    def shutdown_request(self, request: Any) -> None:
-        with self._open_lock:
-            self._open.discard(request)
-        super().shutdown_request(request)
-
-    def close_connections(self) -> None:
-        with self._open_lock:
-            sockets = list(self._open)
-        for sock in sockets:
-            with contextlib.suppress(OSError):
-                sock.shutdown(socket.SHUT_RDWR)
-
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        """A client going away mid-request is normal here; anything else is reported."""
-        if not isinstance(sys.exc_info()[1], ConnectionError):
-            super().handle_error(request, client_address)
-
-
-class _Server6(_Server):
-    address_family = socket.AF_INET6
-
-
-class _Handler(BaseHTTPRequestHandler):
-    """HTTP/1.1 with keep-alive; every method goes to :meth:`ChargebeeEmulator._serve`."""
-
-    protocol_version = "HTTP/1.1"
-    disable_nagle_algorithm = True
-    server: _Server
-
-    def do_GET(self) -> None:
-        path, _, query = self.path.partition("?")
-        length = self.headers.get("Content-Length") or "0"
-        body: bytes | None = None
-        if length.isdigit() and "Transfer-Encoding" not in self.headers:
-            body = self.rfile.read(int(length)) if length != "0" else b""
-        else:
-            self.close_connection = True
-        headers = {
-            name.lower(): value
-            for name, value in self.headers.items()
-            if name.lower().startswith("chargebee-")
-        }
-        request = Request(
-            method=self.command,
-            path=path,
-            query=query,
-            authorization=self.headers.get("Authorization"),
-            idempotency_key=self.headers.get(IDEMPOTENCY_HEADER),
-            body=body,
-        )
-        self.server.emulator._serve(self, request, headers)
-
-    do_POST = do_PUT = do_PATCH = do_DELETE = do_GET
-
-    def send(self, answer: Answer) -> None:
-        """Status line, headers and body in one write; a client gone meanwhile closes it."""
-        lines = [
-            f"HTTP/1.1 {answer.status} {HTTPStatus(answer.status).phrase}",
-            f"Content-Type: {answer.content_type}",
-            f"Content-Length: {len(answer.body)}",
-        ]
-        lines.extend(f"{name}: {value}" for name, value in answer.headers)
-        if self.close_connection:
-            lines.append("Connection: close")
-        try:
-            self.wfile.write(("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + answer.body)
-        except OSError:
-            self.close_connection = True
-
-    def reset(self) -> None:
-        """Abort the connection with RST, as a dropped load balancer connection looks."""
-        self.close_connection = True
-        self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, _RESET)
-        self.rfile.close()
-        self.connection.close()
-
-    def drop(self) -> None:
-        """Close the connection without answering."""
-        self.close_connection = True
-
-    def log_message(self, format: str, *args: Any) -> None:
-        """Silent: at thousands of requests per second a line each would drown the output."""

@@ -19,6 +19,7 @@ from airflow_provider_cb.testing.__main__ import main
         (["--requests-per-minute", "0"], "--requests-per-minute"),
         (["--requests-per-minute", "-5"], "--requests-per-minute"),
         (["--requests-per-minute", "1e9"], "--requests-per-minute"),
+        (["--rate-limit-window", "leaky_bucket"], "--rate-limit-window"),
         (["--seed", "pending=99999999999999"], "--seed"),
         (["--seed", "pending"], "--seed"),
         (["--api-key", ""], "--api-key"),

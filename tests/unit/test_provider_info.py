@@ -78,13 +78,19 @@ def test_form_fields_are_the_documented_extras() -> None:
         "business_entity_id",
         "skip_events",
         "requests_per_minute",
+        "max_concurrent_requests",
+        "rate_limit_store",
         "timeout",
         "max_retries",
     ]
     labels = {name: field["label"] for name, field in CONN_FIELDS.items()}
     assert (labels["environment"], labels["base_url"]) == ("Domain", "Base URL override")
     assert CONN_FIELDS["protocol"]["schema"]["enum"] == ["https", "http"]
-    assert not {field["schema"].get("format") for field in CONN_FIELDS.values()} & {"password"}
+    secret = {
+        name for name, field in CONN_FIELDS.items() if field["schema"].get("format") == "password"
+    }
+    # The store URL may carry a password: the form masks it as it masks the API key.
+    assert secret == {"rate_limit_store"}
 
 
 @pytest.mark.parametrize("prefix", ["", "extra__chargebee__"], ids=["bare", "prefixed"])
@@ -112,6 +118,7 @@ def test_values_saved_by_the_form_configure_the_hook(monkeypatch: pytest.MonkeyP
         business_entity_id="acme_eu",
         skip_events="webhook,email",
         requests_per_minute=150,
+        max_concurrent_requests=20,
         timeout=12.5,
         max_retries=2,
     )
@@ -123,11 +130,13 @@ def test_values_saved_by_the_form_configure_the_hook(monkeypatch: pytest.MonkeyP
 
     settings, origin = client.settings, client.transport.origin
     assert settings.server_url() == "https://acme-test.eu.chargebee.com/api/v2"
-    assert (settings.timeout, settings.max_retries, settings.requests_per_minute) == (
-        12.5,
-        2,
-        150.0,
-    )
+    assert (
+        settings.timeout,
+        settings.max_retries,
+        settings.requests_per_minute,
+        settings.max_concurrent_requests,
+    ) == (12.5, 2, 150.0, 20)
+    assert client.transport.budget.max_concurrent_requests == 20
     assert origin.headers() == {
         "chargebee-request-origin-user": "ops@example.com",
         "chargebee-business-entity-id": "acme_eu",

@@ -1,0 +1,178 @@
+"""rate_limit_store: one budget and one concurrency limit per site in a real redis-server.
+
+Every test talks HTTP to the emulator and Redis's protocol to a real
+``redis-server`` on loopback; the processes sharing a budget are real processes.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import subprocess
+import sys
+import textwrap
+import time
+from typing import Any
+
+import pytest
+
+from airflow_provider_cb.client import sharedbudget
+from airflow_provider_cb.client.api import ChargebeeClient
+from airflow_provider_cb.client.errors import RateLimitStoreError
+from airflow_provider_cb.client.settings import ClientSettings
+from airflow_provider_cb.hooks.chargebee import ChargebeeHook
+from airflow_provider_cb.testing import ChargebeeEmulator
+from tests.redis_server import RedisServer, free_port
+
+KEY = "test_key"
+WORKER = textwrap.dedent(
+    """
+    import json, sys
+    from concurrent.futures import ThreadPoolExecutor
+    from airflow_provider_cb.client.api import ChargebeeClient
+    from airflow_provider_cb.client.settings import ClientSettings
+
+    settings = ClientSettings(**json.loads(sys.argv[1]))
+    action, ids = sys.argv[2], sys.argv[3].split(",")
+    with ChargebeeClient(settings) as client, ThreadPoolExecutor(8) as pool:
+        if action == "get":
+            list(pool.map(client.get_invoice, ids))
+        else:
+            list(pool.map(lambda i: client.invoke(action, i, idempotency_key="k-" + i), ids))
+    """
+)
+
+
+@pytest.fixture
+def emulator(chargebee_emulator: ChargebeeEmulator) -> ChargebeeEmulator:
+    return chargebee_emulator
+
+
+def settings(emulator: ChargebeeEmulator, **values: Any) -> ClientSettings:
+    return ClientSettings(api_key=KEY, site="acme", base_url=emulator.base_url, **values)
+
+
+def run_processes(config: ClientSettings, action: str, id_lists: list[list[str]]) -> None:
+    """The worker script in one process per id list, all at once; each must succeed."""
+    values = json.dumps(dataclasses.asdict(config))
+    processes = [
+        subprocess.Popen(
+            [sys.executable, "-c", WORKER, values, action, ",".join(ids)],
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for ids in id_lists
+    ]
+    for process in processes:
+        _, errors = process.communicate(timeout=120)
+        assert process.returncode == 0, errors
+
+
+def test_two_processes_share_one_budget_at_the_limit(
+    emulator: ChargebeeEmulator, redis_server: RedisServer
+) -> None:
+    """A token bucket holding one second: two processes each pacing at the limit would
+    overrun it within a second or two; sharing one budget, they never do."""
+    limit = 1200
+    ids = emulator.seed(200)
+    emulator.rate_limit_window = "token_bucket"
+    emulator.requests_per_minute = limit
+    config = settings(emulator, requests_per_minute=limit, rate_limit_store=redis_server.url)
+
+    run_processes(config, "get", [ids[:100], ids[100:]])
+
+    times = [record.at for record in emulator.requests]
+    assert len(times) == 200
+    assert emulator.rate_limited_count == 0
+    rate = (len(times) - 1) / (max(times) - min(times)) * 60
+    assert 0.95 * limit <= rate <= limit
+
+
+def test_processes_share_one_concurrency_limit(
+    emulator: ChargebeeEmulator, redis_server: RedisServer
+) -> None:
+    ids = emulator.seed(60)
+    emulator.processing_seconds = 0.05  # each close stays in flight a while
+    config = settings(emulator, max_concurrent_requests=3, rate_limit_store=redis_server.url)
+
+    run_processes(config, "close", [ids[:30], ids[30:]])
+
+    assert emulator.count_applied("close") == 60
+    assert emulator.max_in_flight == 3
+
+
+def test_a_429_and_its_pause_reach_every_budget_of_the_site(
+    emulator: ChargebeeEmulator, redis_server: RedisServer
+) -> None:
+    config = settings(emulator, requests_per_minute=600, rate_limit_store=redis_server.url)
+    first, second = sharedbudget.SharedBudget(config), sharedbudget.SharedBudget(config)
+    try:
+        paced_at = first.acquire()
+        first.slow_down(paced_at)
+        first.slow_down(paced_at)  # the same rate's second 429 changes nothing
+        assert second.acquire() == pytest.approx(500, rel=1e-3)
+        first.pause_for(1.5)
+        started = time.monotonic()
+        second.acquire()
+        assert time.monotonic() - started >= 1.4
+    finally:
+        first.close()
+        second.close()
+
+
+def test_a_killed_workers_slots_come_back(
+    emulator: ChargebeeEmulator, redis_server: RedisServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(sharedbudget, "LEASE_MARGIN_SECONDS", 0.5)
+    config = settings(
+        emulator, timeout=0.5, max_concurrent_requests=1, rate_limit_store=redis_server.url
+    )
+    killed, survivor = sharedbudget.SharedBudget(config), sharedbudget.SharedBudget(config)
+    try:
+        held = killed.turn()
+        held.__enter__()  # never left: the worker died holding the slot
+        started = time.monotonic()
+        with survivor.turn():
+            waited = time.monotonic() - started
+        assert 0.5 <= waited < 5
+        assert held is not None
+    finally:
+        killed.close()
+        survivor.close()
+
+
+def test_an_unreachable_store_stops_the_task_before_any_request(
+    emulator: ChargebeeEmulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    emulator.seed(1)
+    store = f"redis://:hunter2-store@127.0.0.1:{free_port()}/0"
+    extra = {"base_url": emulator.base_url, "rate_limit_store": store}
+    monkeypatch.setenv(
+        "AIRFLOW_CONN_CHARGEBEE_DEFAULT",
+        json.dumps({"conn_type": "chargebee", "host": "acme", "password": KEY, "extra": extra}),
+    )
+    hook = ChargebeeHook()
+
+    with pytest.raises(RateLimitStoreError) as caught:
+        hook.get_invoice("inv_000001")
+
+    message = str(caught.value)
+    assert message.startswith("rate_limit_store: cannot use redis://:[redacted]@127.0.0.1:")
+    assert "ConnectionError" in message
+    assert "hunter2" not in message + repr(caught.value)
+    assert caught.value.retryable
+    assert len(emulator.requests) == 0
+
+
+def test_a_store_lost_mid_run_stops_requests(emulator: ChargebeeEmulator) -> None:
+    emulator.seed(2)
+    with RedisServer(password="s3cret-lost") as server:
+        client = ChargebeeClient(settings(emulator, max_retries=1, rate_limit_store=server.url))
+        client.get_invoice("inv_000001")
+    try:
+        with pytest.raises(RateLimitStoreError, match="rate_limit_store") as caught:
+            client.get_invoice("inv_000002")
+    finally:
+        client.close()
+    assert "s3cret-lost" not in str(caught.value)
+    assert [record.path for record in emulator.requests] == ["/api/v2/invoices/inv_000001"]
