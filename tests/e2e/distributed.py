@@ -25,7 +25,6 @@ import httpx
 import psutil
 
 from airflow_provider_cb.testing.emulator import ChargebeeEmulator
-from tests.e2e import services
 from tests.e2e.live import (
     SERVICES,
     START_TIMEOUT,
@@ -38,7 +37,9 @@ from tests.e2e.live import (
     poll,
     start,
 )
+from tests.e2e.postgres import start_postgres
 from tests.helpers import REPO, airflow_cli
+from tests.redis_server import RedisServer
 
 DAG_FILES = (
     REPO / "example_dags" / "chargebee_month_end.py",
@@ -91,14 +92,13 @@ def kill_tree(process: Process) -> None:
 
 
 def _celery_environment(
-    home: Path, port: int, emulator: ChargebeeEmulator, database: str, redis_port: int
+    home: Path, port: int, emulator: ChargebeeEmulator, database: str, store: RedisServer
 ) -> dict[str, str]:
     env = _environment(home, port, emulator.base_url, free_port())
-    broker = f"redis://127.0.0.1:{redis_port}"
     extra = {
         "base_url": emulator.base_url,
         "requests_per_minute": emulator.requests_per_minute,
-        "rate_limit_store": f"{broker}/0",
+        "rate_limit_store": store.url,
     }
     connection = {"conn_type": "chargebee", "host": emulator.site, "password": emulator.api_key}
     env.update(
@@ -107,7 +107,7 @@ def _celery_environment(
             "AIRFLOW__CORE__PARALLELISM": str(2 * POOL_SLOTS),
             "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": database,
             "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN_ASYNC": database,
-            "AIRFLOW__CELERY__BROKER_URL": f"{broker}/1",
+            "AIRFLOW__CELERY__BROKER_URL": f"redis://127.0.0.1:{store.port}/1",
             "AIRFLOW__CELERY__RESULT_BACKEND": f"db+{database}",
             "AIRFLOW__CELERY__WORKER_CONCURRENCY": str(WORKER_CONCURRENCY),
             "AIRFLOW__SCHEDULER__TASK_INSTANCE_HEARTBEAT_TIMEOUT": str(HEARTBEAT_TIMEOUT),
@@ -153,14 +153,14 @@ def _worker_ready(worker: Process) -> bool | None:
 def distributed_airflow(folder: Path, emulator: ChargebeeEmulator) -> Iterator[Cluster]:
     """Start everything, wait until usable, yield; stop every process on the way out."""
     with ExitStack() as stack:
-        database = services.postgres(folder, stack)
-        redis_port = services.redis_server(folder, stack)
+        database = start_postgres(folder, stack)
+        store = stack.enter_context(RedisServer())
         home = folder / "home"
         (home / "dags").mkdir(parents=True)
         for dag_file in DAG_FILES:
             (home / "dags" / dag_file.name).symlink_to(dag_file)
         port = free_port()
-        env = _celery_environment(home, port, emulator, database, redis_port)
+        env = _celery_environment(home, port, emulator, database, store)
         _migrate(env)
         processes = [
             start(

@@ -1,8 +1,9 @@
-"""PostgreSQL and Redis from Debian's packages, started on loopback for one test session.
+"""PostgreSQL from Debian's package, started on loopback for one test session.
 
-Each server keeps its data in a fresh folder and runs in its own process group,
+The server keeps its data in a fresh folder and runs in its own process group,
 stopped with the test's ExitStack. PostgreSQL refuses to run as root, so as root
-its folder belongs to ``nobody`` and the server runs as that user.
+its folder belongs to ``nobody`` and the server runs as that user. Redis, the
+other Debian package the distributed test needs, is tests/redis_server.py's.
 """
 
 from __future__ import annotations
@@ -15,12 +16,9 @@ import tempfile
 from contextlib import ExitStack
 from pathlib import Path
 
-import redis
-
 from tests.e2e.live import free_port, poll, start
 
 POSTGRES_VERSIONS = Path("/usr/lib/postgresql")
-REDIS_SERVER = Path("/usr/bin/redis-server")
 DATABASE = "airflow"
 START_TIMEOUT = 60.0
 
@@ -32,12 +30,9 @@ def postgres_bin() -> Path | None:
 
 
 def missing() -> list[str]:
-    """The Debian packages this module needs and does not find."""
-    return [
-        package
-        for package, found in (("postgresql", postgres_bin()), ("redis-server", REDIS_SERVER))
-        if found is None or not found.exists()
-    ]
+    """The Debian packages the distributed test needs and does not find."""
+    found = {"postgresql": postgres_bin(), "redis-server": shutil.which("redis-server")}
+    return [package for package, path in found.items() if path is None]
 
 
 def _unprivileged(folder: Path) -> list[str]:
@@ -56,7 +51,7 @@ def _accepts_connections(bin_dir: Path, port: int) -> bool | None:
     return ready.returncode == 0 or None
 
 
-def postgres(logs: Path, stack: ExitStack) -> str:
+def start_postgres(logs: Path, stack: ExitStack) -> str:
     """Start a PostgreSQL server with an ``airflow`` database; its SQLAlchemy URL, no password."""
     bin_dir = postgres_bin()
     assert bin_dir is not None, "PostgreSQL is not installed (Debian's postgresql)"
@@ -97,24 +92,3 @@ def postgres(logs: Path, stack: ExitStack) -> str:
     address = ["-h", "127.0.0.1", "-p", str(port), "-U", "airflow"]
     subprocess.run([bin_dir / "createdb", *address, DATABASE], check=True, capture_output=True)
     return f"postgresql+psycopg://airflow@127.0.0.1:{port}/{DATABASE}"
-
-
-def _pong(client: redis.Redis) -> bool | None:
-    try:
-        return bool(client.ping()) or None
-    except redis.ConnectionError:
-        return None
-
-
-def redis_server(logs: Path, stack: ExitStack) -> int:
-    """Start a Redis server that keeps nothing on disk; its port on 127.0.0.1."""
-    folder = Path(tempfile.mkdtemp(prefix="cb-redis-", dir=logs))
-    port = free_port()
-    command = [
-        str(REDIS_SERVER), "--port", str(port), "--bind", "127.0.0.1",
-        "--save", "", "--appendonly", "no", "--dir", str(folder),
-    ]  # fmt: skip
-    start("redis", command, os.environ, logs, stack)
-    client = stack.enter_context(redis.Redis(port=port, socket_timeout=5))
-    poll("Redis to answer PING", lambda: _pong(client), START_TIMEOUT, 0.2)
-    return port
