@@ -19,6 +19,7 @@ import subprocess
 from collections.abc import Iterator, Mapping
 from contextlib import ExitStack, contextmanager, suppress
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 import httpx
@@ -71,14 +72,15 @@ def kill_tree(process: Process) -> None:
     group alone would leave the task running. Everything is stopped first, so
     nothing forks between listing the family and killing it.
     """
-    try:
-        root = psutil.Process(process.popen.pid)
-    except psutil.NoSuchProcess:
-        return
+    if process.popen.poll() is not None:
+        return  # reaped: its pid may belong to another process by now
+    root = psutil.Process(process.popen.pid)
     family: set[psutil.Process] = set()
     while True:
-        with suppress(psutil.NoSuchProcess):
+        try:
             found = {root, *root.children(recursive=True)}
+        except psutil.NoSuchProcess:
+            found = set()
         if found <= family:
             break
         for member in found - family:
@@ -178,10 +180,9 @@ def distributed_airflow(folder: Path, emulator: ChargebeeEmulator) -> Iterator[C
             api.headers["Authorization"] = f"Bearer {token}"
             poll("Airflow to become healthy", lambda: _ready(api, dag_ids), START_TIMEOUT, 1.0)
             for worker in workers.values():
-                poll(f"{worker.name} to be ready", lambda w=worker: _worker_ready(w), START_TIMEOUT)
+                poll(f"{worker.name} to be ready", partial(_worker_ready, worker), START_TIMEOUT)
         except TimeoutError as error:
             raise RuntimeError(f"{error}\n{live.tails()}") from None
-        live.post(
-            "/api/v2/pools", {"name": "chargebee", "slots": POOL_SLOTS, "description": "acme"}
-        )
+        pool = {"name": "chargebee", "slots": POOL_SLOTS, "description": "the emulated site"}
+        live.post("/api/v2/pools", pool)
         yield Cluster(live, workers)
