@@ -14,7 +14,7 @@ import tempfile
 import time
 from importlib.metadata import version
 from pathlib import Path
-from types import TracebackType
+from types import SimpleNamespace, TracebackType
 from typing import Any, Self
 
 REPO = Path(__file__).resolve().parents[1]
@@ -56,6 +56,7 @@ class EmulatorProcess:
         seed: dict[str, int] | None = None,
         *,
         requests_per_minute: int | None = None,
+        rate_limit_window: str = "fixed",
         start_timeout: float = 300.0,
     ) -> None:
         self._dir = Path(tempfile.mkdtemp(prefix="cb-bench-"))
@@ -74,6 +75,7 @@ class EmulatorProcess:
             command += ["--seed", f"{status}={count}"]
         if requests_per_minute is not None:
             command += ["--requests-per-minute", str(requests_per_minute)]
+        command += ["--rate-limit-window", rate_limit_window]
         self._command = command
         self._start_timeout = start_timeout
         self._process: subprocess.Popen[bytes] | None = None
@@ -129,6 +131,12 @@ class EmulatorProcess:
                 "extra": {"base_url": self.base_url, **extra},
             }
         )
+
+
+def task_context() -> Any:
+    """What an operator's ``execute`` reads from Airflow's context outside a DAG run."""
+    ti = SimpleNamespace(map_index=-1, try_number=1, xcom_push=lambda **_: None)
+    return {"ti": ti, "run_id": "bench"}
 
 
 def invoice_ids(count: int, start: int = 1) -> list[str]:

@@ -18,9 +18,9 @@ import argparse
 import os
 import time
 from collections.abc import Sequence
-from typing import Any, cast
+from typing import Any
 
-from bench.common import EmulatorProcess, emit, invoice_ids
+from bench.common import EmulatorProcess, emit, invoice_ids, task_context
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -45,7 +45,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
         started_wall = time.time()
         started = time.perf_counter()
-        result: dict[str, Any] = operator.execute(cast(Any, {}))
+        result: dict[str, Any] = operator.execute(task_context())
         elapsed = time.perf_counter() - started
         server = emulator.stop()
 

@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # Run a benchmark several times and print the medians of its figures.
 #   bench/run.sh NAME [RUNS] [--record]
-# NAME: throughput, ratelimit, mapping, memory, import or all. RUNS defaults to 5
-# (3 for ratelimit, mapping and memory). --record writes the table into docs/benchmarks.md.
+# NAME: throughput, ratelimit, budget, mapping, memory, import or all. RUNS defaults
+# to 5 (3 for ratelimit, mapping and memory, 1 for budget: its run takes 9 minutes).
+# --record writes the table into docs/benchmarks.md.
 # Each run's JSON line goes to bench/results/NAME.jsonl and its output to NAME-N.log.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-usage() { sed -n '2,6p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
+usage() { sed -n '2,7p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
 [ $# -ge 1 ] || usage
 name=$1; shift
 runs=""; record=""
@@ -20,12 +21,13 @@ for arg in "$@"; do
 done
 case $name in
   all)
-    for each in import throughput memory ratelimit mapping; do
+    for each in import throughput memory ratelimit budget mapping; do
       "$0" "$each" ${runs:+"$runs"} ${record:+"$record"}
     done
     exit 0 ;;
   throughput|import) default_runs=5 ;;
   ratelimit|mapping|memory) default_runs=3 ;;
+  budget) default_runs=1 ;;
   *) usage ;;
 esac
 runs=${runs:-$default_runs}

@@ -66,6 +66,7 @@ def stats(emulator: ChargebeeEmulator) -> dict[str, Any]:
         "last_at": requests[-1].at if requests else None,
         "applied": emulator.count_applied(),
         "duplicates": len(emulator.duplicates()),
+        "max_in_flight": emulator.max_in_flight,
     }
 
 
@@ -73,6 +74,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.server")
     parser.add_argument("--seed", type=_seed_spec, action="append", default=[])
     parser.add_argument("--requests-per-minute", type=int, default=None)
+    parser.add_argument("--rate-limit-window", default="fixed")
     parser.add_argument("--ready-file", type=Path, required=True)
     parser.add_argument("--stats-file", type=Path, required=True)
     args = parser.parse_args(argv)
@@ -83,7 +85,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     signal.signal(signal.SIGINT, request_stop)
     signal.signal(signal.SIGTERM, request_stop)
-    emulator = ChargebeeEmulator(requests_per_minute=args.requests_per_minute)
+    emulator = ChargebeeEmulator(
+        requests_per_minute=args.requests_per_minute, rate_limit_window=args.rate_limit_window
+    )
     number = 1
     for status, count in args.seed:
         emulator.seed(count, status=status, start=number)
