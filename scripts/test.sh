@@ -4,13 +4,15 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/bootstrap.sh
-# The browser test of the connection form (tests/e2e) needs Debian's chromium; as
-# root on Debian it is installed here, elsewhere that one test is skipped (not in CI).
-# The shared rate budget's tests (rate_limit_store) need Debian's redis-server, the
-# same way.
+# Debian packages some tests need: chromium for the browser test of the connection
+# form, redis-server for the shared rate budget (rate_limit_store), and PostgreSQL
+# with Redis for the distributed Airflow of the CeleryExecutor test. As root on
+# Debian the missing ones are installed here; elsewhere those tests are skipped (not
+# in CI). The tests start servers of their own, on free ports.
 missing=()
 [ -x /usr/bin/chromium ] || missing+=(chromium)
 command -v redis-server >/dev/null || missing+=(redis-server)
+compgen -G '/usr/lib/postgresql/*/bin/postgres' >/dev/null || missing+=(postgresql)
 if [ ${#missing[@]} -gt 0 ] && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
   echo "Installing Debian's ${missing[*]} for the tests that need them ..."
   { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}"; } >/dev/null
