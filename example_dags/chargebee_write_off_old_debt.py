@@ -1,28 +1,46 @@
-"""Write off invoices left unpaid for over a year, once a month.
+"""Write off invoices left unpaid for over a year, once a month, after a person approves.
 
-The first task lists what would be written off (a dry run the reviewer can read
-in XCom); the write-off itself follows. Set ``dry_run=True`` on the second task
-too while the policy is being agreed.
+A dry run prices the plan; Airflow's human-in-the-loop approval shows it (counts,
+totals per currency, the largest invoices) under "Required Actions"; only an
+approval lets the write-off run, and the approver's name goes into Chargebee's
+comment on every invoice and into the audit report. A rejection skips the
+write-off: nothing is sent.
 """
 
 from __future__ import annotations
 
-import pendulum
-from airflow.sdk import DAG, CronDataIntervalTimetable
+import datetime as dt
 
+import pendulum
+from airflow.providers.standard.operators.hitl import ApprovalOperator
+from airflow.sdk import DAG, CronDataIntervalTimetable, Param
+
+from airflow_provider_cb.client.report import result_markdown
 from airflow_provider_cb.operators import ListInvoicesOperator, WriteOffInvoiceOperator
+
+PREVIEW = "ti.xcom_pull(task_ids='preview_write_off')"
+APPROVER = "ti.xcom_pull(task_ids='approve_write_off')['responded_by_user']['name']"
 
 with DAG(
     dag_id="chargebee_write_off_old_debt",
     schedule=CronDataIntervalTimetable("0 6 2 * *", timezone="UTC"),
     start_date=pendulum.datetime(2026, 1, 1, tz="UTC"),
     catchup=False,
+    params={
+        "min_age_days": Param(365, type="integer", minimum=30),
+        "report_dir": Param("/tmp/chargebee-reports", type="string"),
+    },
+    user_defined_filters={"chargebee_markdown": result_markdown},
     tags=["chargebee", "finance"],
 ) as dag:
     old_debt = ListInvoicesOperator(
         task_id="select_old_debt",
         status=["not_paid", "payment_due"],
-        date={"before": "{{ (data_interval_end - macros.timedelta(days=365)).isoformat() }}"},
+        # A manual run may have no data interval: it then counts from when it was triggered.
+        date={
+            "before": "{{ ((data_interval_end or dag_run.run_after)"
+            " - macros.timedelta(days=params.min_age_days)).isoformat() }}"
+        },
         max_results=50_000,
     )
     preview = WriteOffInvoiceOperator(
@@ -31,11 +49,24 @@ with DAG(
         dry_run=True,
         if_not_eligible="succeed",
     )
+    approval = ApprovalOperator(
+        task_id="approve_write_off",
+        subject=(
+            "Write off {{ " + PREVIEW + "['counts'].get('would_act', 0) }} invoices "
+            "unpaid for over {{ params.min_age_days }} days?"
+        ),
+        body="{{ " + PREVIEW + " | chargebee_markdown }}",
+        response_timeout=dt.timedelta(days=3),
+    )
     write_off = WriteOffInvoiceOperator(
         task_id="write_off",
         invoice_ids=old_debt.output,
-        comment="Written off after 12 months unpaid ({{ dag.dag_id }} {{ ds }})",
+        comment=(
+            "Unpaid for over {{ params.min_age_days }} days; write-off approved by "
+            "{{ " + APPROVER + " }} ({{ run_id }})"
+        ),
+        report_path="{{ params.report_dir }}/{{ dag.dag_id }}/{{ run_id }}/write_off.csv",
         skip_events=["email"],
         failure_policy="fail_at_end",
     )
-    preview >> write_off
+    old_debt >> preview >> approval >> write_off

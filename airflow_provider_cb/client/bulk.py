@@ -13,6 +13,7 @@ before the exception goes on.
 
 from __future__ import annotations
 
+import heapq
 import logging
 import time
 from collections import Counter
@@ -30,6 +31,8 @@ FailurePolicy = Literal["fail_at_end", "fail_fast", "record"]
 FAILURE_POLICIES: tuple[FailurePolicy, ...] = ("fail_at_end", "fail_fast", "record")
 MAX_SUMMARY_RECORDS = 200
 """Records kept in a summary (XCom stays small); the rest are logged."""
+LARGEST_LISTED = 5
+"""The largest invoices a summary names per currency: what a reviewer looks at first."""
 
 
 def count_key(record: ActionRecord) -> str:
@@ -51,6 +54,8 @@ class BulkSummary:
     stopped_early: bool = False
     interrupted_by: str | None = None
     records_logged: int = 0
+    largest: dict[str, list[tuple[int, str, str | None]]] = field(default_factory=dict)
+    """Per currency, a min-heap of the largest invoices acted on (or to act on, in a preview)."""
     listener: Callable[[ActionRecord], None] | None = None
     """Sees every record (an audit report's rows), not only the ones kept here."""
 
@@ -66,6 +71,8 @@ class BulkSummary:
         self.counts[key] += 1
         if record.currency_code is not None and record.total is not None:
             self.amounts.setdefault(key, Counter())[record.currency_code] += record.total
+        if key in ("done", "would_act"):
+            self._rank(record)
         if key == "done":
             return
         if len(self.records) < MAX_SUMMARY_RECORDS:
@@ -73,6 +80,18 @@ class BulkSummary:
         else:
             self.records_logged += 1
             log.warning("%s %s: %s", self.action, record.invoice_id, record.as_dict())
+
+    def _rank(self, record: ActionRecord) -> None:
+        """Keep the record among its currency's largest, by what is due (else the total)."""
+        amount = record.amount_due if record.amount_due is not None else record.total
+        if record.currency_code is None or amount is None:
+            return
+        heap = self.largest.setdefault(record.currency_code, [])
+        entry = (amount, record.invoice_id, record.customer_id)
+        if len(heap) < LARGEST_LISTED:
+            heapq.heappush(heap, entry)
+        else:
+            heapq.heappushpop(heap, entry)
 
     def as_dict(self) -> dict[str, Any]:
         rate = self.processed / self.elapsed_seconds * 60 if self.elapsed_seconds else 0.0
@@ -92,6 +111,13 @@ class BulkSummary:
             "interrupted_by": self.interrupted_by,
             "records": [record.as_dict() for record in self.records],
             "records_only_in_log": self.records_logged,
+            "largest": {
+                currency: [
+                    {"invoice_id": invoice_id, "customer_id": customer_id, "amount": amount}
+                    for amount, invoice_id, customer_id in sorted(heap, reverse=True)
+                ]
+                for currency, heap in sorted(self.largest.items())
+            },
         }
 
 

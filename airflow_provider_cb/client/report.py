@@ -164,6 +164,12 @@ def result_message(result: Mapping[str, Any], *, title: str | None = None) -> st
                 for currency, amount in sorted(per_currency.items())
             )
             lines.append(f"{outcome}: {money}")
+        for currency, invoices in sorted(result.get("largest", {}).items()):
+            named = "; ".join(
+                f"{i['invoice_id']} ({i['customer_id']}) {format_minor(i['amount'])}"
+                for i in invoices
+            )
+            lines.append(f"largest in {currency}: {named}")
         records = result.get("records", [])
     else:
         records = [result]
@@ -177,3 +183,8 @@ def result_message(result: Mapping[str, Any], *, title: str | None = None) -> st
     if result.get("report_path"):
         lines.append(f"report: {result['report_path']}")
     return "\n".join(lines)
+
+
+def result_markdown(result: Mapping[str, Any], *, title: str | None = None) -> str:
+    """:func:`result_message` for a Markdown view (an approval's body): one line each."""
+    return "  \n".join(result_message(result, title=title).split("\n"))

@@ -274,7 +274,11 @@ class InvoiceActionOperator(BaseOperator):
                     self._report,
                     self.report_path,
                     map_index,
-                    {"task": f"`{self.task_id}`", "dry run": "yes" if self.is_dry_run else "no"},
+                    {
+                        "task": f"`{self.task_id}`",
+                        "dry run": "yes" if self.is_dry_run else "no",
+                        **fields,  # what Chargebee was sent: the comment names the approver
+                    },
                 )
 
     def _act(

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pendulum
 import pytest
 
 from airflow_provider_cb.testing import ChargebeeEmulator
 from airflow_provider_cb.testing.dags import DagFolder
+from tests.dags.approvals import answer_when_asked, asked_of
 from tests.helpers import REPO, xcom_of
 
 EXAMPLES = REPO / "example_dags"
@@ -60,24 +63,71 @@ def test_dunning_control_with_nothing_to_do(
     assert [r for r in chargebee_conn_env.requests if r.method == "POST"] == []
 
 
-@pytest.mark.parametrize("run_twice", [False, True])
-def test_write_off_old_debt_previews_then_writes_off_once(
-    chargebee_dags: DagFolder, chargebee_conn_env: ChargebeeEmulator, run_twice: bool
-) -> None:
-    emulator = chargebee_conn_env
-    run_date = pendulum.datetime(2026, 11, 2, 6, tz="UTC")
+def seed_old_debt(emulator: ChargebeeEmulator, run_date: pendulum.DateTime) -> None:
     old = int(run_date.subtract(years=2).timestamp())
-    emulator.seed(4, status="not_paid", date=old)
-    emulator.seed(2, status="payment_due", prefix="due_", date=old)
+    emulator.seed(4, status="not_paid", date=old, amount_due=25_000)
+    emulator.seed(2, status="payment_due", prefix="due_", date=old, amount_due=90_000)
     emulator.seed(
         3, status="not_paid", prefix="recent_", date=int(run_date.subtract(days=30).timestamp())
     )
+
+
+@pytest.mark.parametrize("run_twice", [False, True])
+def test_write_off_old_debt_runs_once_approved_and_names_the_approver(
+    chargebee_dags: DagFolder,
+    chargebee_conn_env: ChargebeeEmulator,
+    run_twice: bool,
+    tmp_path: Path,
+) -> None:
+    emulator = chargebee_conn_env
+    run_date = pendulum.datetime(2026, 11, 2, 6, tz="UTC")
+    seed_old_debt(emulator, run_date)
     dag = load_example(chargebee_dags, "chargebee_write_off_old_debt")
-    first = dag.test(logical_date=run_date)  # type: ignore[attr-defined]
+    approver = answer_when_asked(dag.dag_id, "approve_write_off", "Approve", "alice")  # type: ignore[attr-defined]
+
+    first = dag.test(logical_date=run_date, run_conf={"report_dir": str(tmp_path)})  # type: ignore[attr-defined]
+    approver.join(timeout=5)
+
+    assert approver.errors == []  # type: ignore[attr-defined]
+    assert first.state == "success"
     assert xcom_of(first, "preview_write_off")["counts"] == {"would_act": 6}
+    # The plan the approver saw: counts, totals per currency and the largest invoices.
+    subject, body = asked_of(first, "approve_write_off")
+    assert subject == "Write off 6 invoices unpaid for over 365 days?"
+    assert "6 of 6 invoices (dry run): would_act 6" in body
+    assert "would_act: USD 2,800.00" in body
+    assert (
+        "largest in USD: due_000002 (cus_due_000002) 900.00; due_000001 (cus_due_000001) 900.00; "
+        "inv_000004 (cus_inv_000004) 250.00; inv_000003 (cus_inv_000003) 250.00; "
+        "inv_000002 (cus_inv_000002) 250.00"
+    ) in body
     assert xcom_of(first, "write_off")["counts"] == {"done": 6}
+    comments = {a.params["comment"] for a in emulator.applied_actions.snapshot()}
+    assert comments == {f"Unpaid for over 365 days; write-off approved by alice ({first.run_id})"}
+    (summary,) = tmp_path.glob("*/*/write_off.md")
+    assert "approved by alice" in summary.read_text()
     if run_twice:
-        second = dag.test(logical_date=run_date)  # type: ignore[attr-defined]
+        approver = answer_when_asked(dag.dag_id, "approve_write_off", "Approve", "alice")  # type: ignore[attr-defined]
+        second = dag.test(logical_date=run_date, run_conf={"report_dir": str(tmp_path)})  # type: ignore[attr-defined]
         assert xcom_of(second, "select_old_debt") == []
     assert emulator.count_applied(action="write_off") == 6
     assert all(emulator.invoice(f"recent_{i:06d}")["status"] == "not_paid" for i in (1, 2, 3))
+
+
+def test_a_rejected_write_off_sends_nothing(
+    chargebee_dags: DagFolder, chargebee_conn_env: ChargebeeEmulator
+) -> None:
+    emulator = chargebee_conn_env
+    run_date = pendulum.datetime(2026, 11, 2, 6, tz="UTC")
+    seed_old_debt(emulator, run_date)
+    dag = load_example(chargebee_dags, "chargebee_write_off_old_debt")
+    approver = answer_when_asked(dag.dag_id, "approve_write_off", "Reject", "bob")  # type: ignore[attr-defined]
+
+    dag_run = dag.test(logical_date=run_date)  # type: ignore[attr-defined]
+    approver.join(timeout=5)
+
+    assert approver.errors == []  # type: ignore[attr-defined]
+    assert dag_run.state == "success"
+    assert dag_run.get_task_instance("write_off").state == "skipped"
+    assert [r for r in emulator.requests if r.method == "POST"] == []
+    assert emulator.count_applied() == 0
