@@ -38,7 +38,7 @@ with DAG(
         status=["not_paid", "payment_due"],
         # A manual run may have no data interval: it then counts from when it was triggered.
         date={
-            "before": "{{ ((data_interval_end or dag_run.run_after)"
+            "before": "{{ ((dag_run.data_interval_end or dag_run.run_after)"
             " - macros.timedelta(days=params.min_age_days)).isoformat() }}"
         },
         max_results=50_000,

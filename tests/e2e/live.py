@@ -36,9 +36,11 @@ SITE = "acme"
 SEEDS = (("pending", 12), ("payment_due", 6), ("paid", 2))
 """inv_000001-012 pending, inv_000013-018 payment_due, inv_000019-020 paid (the CLI numbers on)."""
 SEED_DATE = pendulum.now("UTC").start_of("month").subtract(days=15)
-"""Every seeded invoice is dated in the middle of last month: the month a run triggered now closes."""
+"""Every seeded invoice is dated in the middle of last month: the month a run triggered now
+closes, and the month the example's latest cron run (03:00 on the 1st) closes."""
 DAG_FILES = (
     REPO / "example_dags" / "chargebee_month_end.py",
+    REPO / "example_dags" / "chargebee_write_off_old_debt.py",
     *(Path(__file__).parent / "dags").glob("*.py"),
 )
 SERVICES = (
@@ -160,11 +162,31 @@ class LiveAirflow:
             states = {ti["task_id"]: ti["state"] for ti in self.task_instances(dag_id, run_id)}
             raise AssertionError(f"{error}; task states {states}\n{self.tails()}") from None
 
+    def run_of_type(self, dag_id: str, run_type: str, timeout: float = 90.0) -> str:
+        """The id of the DAG's first run of ``run_type`` (scheduled, asset_triggered) once it exists."""
+
+        def created() -> str | None:
+            runs = self.get(f"/api/v2/dags/{dag_id}/dagRuns", run_type=[run_type])["dag_runs"]
+            return str(runs[0]["dag_run_id"]) if runs else None
+
+        try:
+            return poll(f"a {run_type} run of {dag_id}", created, timeout)
+        except TimeoutError as error:
+            raise AssertionError(f"{error}\n{self.tails()}") from None
+
     def xcom(
         self, dag_id: str, run_id: str, task_id: str, key: str = "return_value", map_index: int = -1
     ) -> Any:
         path = f"/api/v2/dags/{dag_id}/dagRuns/{run_id}/taskInstances/{task_id}/xcomEntries/{key}"
         return self.get(path, map_index=map_index)["value"]
+
+    def control(self, path: str, body: Mapping[str, Any]) -> dict[str, Any]:
+        """Change the emulator's world from outside, e.g. seed invoices with a date of their own."""
+        response = httpx.post(
+            f"{self.emulator_url}/_emulator/{path}", json=body, auth=(CANARY_KEY, "")
+        )
+        assert response.status_code == 200, f"{path}: {response.status_code} {response.text}"
+        return dict(response.json())
 
     def emulator(self, method: str, path: str, **params: Any) -> dict[str, Any]:
         """Talk to the emulator as Chargebee's API, e.g. to pay an invoice a sensor waits on."""
@@ -175,7 +197,11 @@ class LiveAirflow:
         return dict(response.json())
 
 
-def _environment(home: Path, port: int, emulator_url: str, closed_port: int) -> dict[str, str]:
+def _environment(
+    home: Path, port: int, emulator_url: str, closed_port: int, *, schedules: bool = False
+) -> dict[str, str]:
+    """Airflow's settings; ``schedules`` lets the scheduler start cron and asset-triggered runs."""
+
     def connection(key: str, **extra: Any) -> str:
         return json.dumps({"conn_type": "chargebee", "host": SITE, "password": key, "extra": extra})
 
@@ -205,7 +231,7 @@ def _environment(home: Path, port: int, emulator_url: str, closed_port: int) -> 
             "AIRFLOW__API__WORKERS": "1",
             "AIRFLOW__API__SECRET_KEY": secrets.token_hex(32),
             "AIRFLOW__API_AUTH__JWT_SECRET": secrets.token_hex(64),
-            "AIRFLOW__SCHEDULER__USE_JOB_SCHEDULE": "False",
+            "AIRFLOW__SCHEDULER__USE_JOB_SCHEDULE": str(schedules),
             "AIRFLOW__LOGGING__LOGGING_LEVEL": "DEBUG",
             "AIRFLOW_CONN_CHARGEBEE_DEFAULT": connection(CANARY_KEY, base_url=emulator_url),
             "AIRFLOW_CONN_CHARGEBEE_WRONG_KEY": connection(WRONG_KEY, base_url=emulator_url),
@@ -266,8 +292,11 @@ def live_airflow(folder: Path) -> Iterator[LiveAirflow]:
         for dag_file in DAG_FILES:
             (home / "dags" / dag_file.name).symlink_to(dag_file)
         port = free_port()
-        env = _environment(home, port, emulator_url, free_port())
-        subprocess.run([*airflow_cli(), "db", "migrate"], env=env, check=True, capture_output=True)
+        # The scheduler runs the cron DAGs as it would in production, and the DAGs
+        # scheduled on assets, so the pool exists before it starts.
+        env = _environment(home, port, emulator_url, free_port(), schedules=True)
+        for setup in (["db", "migrate"], ["pools", "set", "chargebee", "4", "Chargebee site"]):
+            subprocess.run([*airflow_cli(), *setup], env=env, check=True, capture_output=True)
         processes = [emulator]
         for name, args in SERVICES:
             command = [*airflow_cli(), *(arg.format(port=port) for arg in args)]
@@ -282,7 +311,4 @@ def live_airflow(folder: Path) -> Iterator[LiveAirflow]:
             poll("Airflow to become healthy", lambda: _ready(api, dag_ids), START_TIMEOUT, 1.0)
         except TimeoutError as error:
             raise RuntimeError(f"{error}\n{live.tails()}") from None
-        live.post(
-            "/api/v2/pools", {"name": "chargebee", "slots": 4, "description": "Chargebee site"}
-        )
         yield live

@@ -33,28 +33,42 @@ def wait_deferred(live: LiveAirflow, dag_id: str, run_id: str, task_id: str) -> 
     poll(f"{task_id} to defer", deferred, 60)
 
 
-def test_month_end_run_closes_the_months_pending_invoices(live: LiveAirflow) -> None:
-    # Triggered now, without a logical date: the run closes last month, where the invoices are.
-    live.trigger("chargebee_month_end", "month_end_e2e")
+def test_the_scheduled_month_end_closes_the_month_and_signals_the_ledger(
+    live: LiveAirflow,
+) -> None:
+    # The scheduler starts the example's latest cron run (03:00 on the 1st) by itself.
+    run_id = live.run_of_type("chargebee_month_end", "scheduled")
 
-    assert live.wait_for_run("chargebee_month_end", "month_end_e2e") == "success"
-    chunk = live.xcom("chargebee_month_end", "month_end_e2e", "close_pending", map_index=0)
+    assert live.wait_for_run("chargebee_month_end", run_id) == "success"
+    chunk = live.xcom("chargebee_month_end", run_id, "close_pending", map_index=0)
     assert (chunk["action"], chunk["total"], chunk["counts"]) == ("close", 12, {"done": 12})
-    assert live.xcom("chargebee_month_end", "month_end_e2e", "report") == {"done": 12}
+    assert live.xcom("chargebee_month_end", run_id, "report") == {"done": 12}
     closed = [
         live.emulator("GET", f"/invoices/inv_{n:06d}")["invoice"]["status"] for n in range(1, 13)
     ]
     assert closed == ["payment_due"] * 12
     assert live.emulator("GET", "/invoices", **{"status[is]": "pending"})["list"] == []
     close = live.get(
-        "/api/v2/dags/chargebee_month_end/dagRuns/month_end_e2e/taskInstances/close_pending/0"
+        f"/api/v2/dags/chargebee_month_end/dagRuns/{run_id}/taskInstances/close_pending/0"
     )
     assert close["rendered_map_index"] == "chunk 1/1: inv_000001…inv_000012 (12)"
-    # The chunk's asset event carries the close's summary for the jobs scheduled on it.
-    events = live.get("/api/v2/assets/events", source_run_id="month_end_e2e")["asset_events"]
+    # A bulk chunk names no single invoice: it carries no link and stores no empty one.
+    links = live.api.get(
+        f"/api/v2/dags/chargebee_month_end/dagRuns/{run_id}/taskInstances/close_pending/xcomEntries/"
+        "_link_ChargebeeInvoiceLink",
+        params={"map_index": 0},
+    )
+    assert links.status_code == 404
+    # The chunk's asset event carries the close's summary for the jobs scheduled on it...
+    events = live.get("/api/v2/assets/events", source_run_id=run_id)["asset_events"]
     (event,) = [e for e in events if e["uri"] == "chargebee://acme/month-end-close"]
     assert (event["extra"]["action"], event["extra"]["counts"]) == ("close", {"done": 12})
     assert event["extra"]["totals"] == {"done": {"USD": 120_000}}
+    # ...and the ledger DAG scheduled on that asset runs on it and reads it.
+    ledger_run = live.run_of_type("chargebee_after_close", "asset_triggered")
+    assert live.wait_for_run("chargebee_after_close", ledger_run) == "success"
+    booked = live.xcom("chargebee_after_close", ledger_run, "book_closed_invoices")
+    assert booked == [{"counts": {"done": 12}, "totals": {"done": {"USD": 120_000}}}]
 
 
 def test_a_run_without_a_logical_date_never_selects_the_wrong_month(live: LiveAirflow) -> None:
@@ -82,6 +96,11 @@ def test_a_run_without_a_logical_date_never_selects_the_wrong_month(live: LiveAi
 def test_deferrable_sensor_waits_in_the_triggerer_until_paid(live: LiveAirflow) -> None:
     live.trigger("chargebee_wait_paid", "wait_paid_e2e")
     wait_deferred(live, "chargebee_wait_paid", "wait_paid_e2e", "wait_paid")
+    task = "/api/v2/dags/chargebee_wait_paid/dagRuns/wait_paid_e2e/taskInstances/wait_paid"
+    # The link works while the sensor waits, built from its rendered id.
+    assert live.get(f"{task}/links")["extra_links"] == {
+        "Chargebee invoice": invoice_page("inv_000013")
+    }
     live.emulator("POST", "/invoices/inv_000013/write_off")
 
     assert live.wait_for_run("chargebee_wait_paid", "wait_paid_e2e") == "success"

@@ -1,0 +1,79 @@
+"""Approval before write-off on the live Airflow: answered through the REST API, as the UI does."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pendulum
+
+from tests.e2e.live import LiveAirflow, poll
+
+DAG_ID = "chargebee_write_off_old_debt"
+APPROVAL = "approve_write_off"
+PARK_SECONDS = 15.0
+
+
+def hitl(run_id: str) -> str:
+    return f"/api/v2/dags/{DAG_ID}/dagRuns/{run_id}/taskInstances/{APPROVAL}/-1/hitlDetails"
+
+
+def await_approval(live: LiveAirflow, run_id: str) -> dict[str, object]:
+    def asked() -> bool | None:
+        state = live.task_state(DAG_ID, run_id, APPROVAL)
+        assert state not in ("failed", "success", "skipped"), f"{APPROVAL} ended {state}"
+        return state == "awaiting_input" or None
+
+    try:
+        poll(f"{APPROVAL} to ask", asked, 120)
+    except TimeoutError as error:
+        states = {ti["task_id"]: ti["state"] for ti in live.task_instances(DAG_ID, run_id)}
+        raise AssertionError(f"{error}; task states {states}\n{live.tails()}") from None
+    # As a person would, answer some seconds later: Airflow 3.3.2 fails a task whose answer
+    # lands before the executor has reported the parked workload (about 5 s after it parks).
+    time.sleep(PARK_SECONDS)
+    return dict(live.get(hitl(run_id)))
+
+
+def answer(live: LiveAirflow, run_id: str, option: str) -> dict[str, object]:
+    response = live.api.patch(hitl(run_id), json={"chosen_options": [option]})
+    assert response.status_code == 200, response.text
+    return dict(response.json())
+
+
+def test_write_off_waits_for_approval_rejected_sends_nothing_approved_applies(
+    live: LiveAirflow, tmp_path: Path
+) -> None:
+    old = pendulum.now("UTC").subtract(days=400).isoformat()
+    seeded = live.control(
+        "seed",
+        {"count": 3, "prefix": "old_", "status": "not_paid", "date": old, "amount_due": 40_000},
+    )["ids"]
+    conf = {"report_dir": str(tmp_path)}
+
+    live.trigger(DAG_ID, "write_off_rejected", conf=conf)
+    asked = await_approval(live, "write_off_rejected")
+    assert asked["subject"] == "Write off 3 invoices unpaid for over 365 days?"
+    assert "would_act: USD 1,200.00" in str(asked["body"])
+    answer(live, "write_off_rejected", "Reject")
+
+    assert live.wait_for_run(DAG_ID, "write_off_rejected") == "success"
+    assert live.task_state(DAG_ID, "write_off_rejected", "write_off") == "skipped"
+    statuses = [live.emulator("GET", f"/invoices/{i}")["invoice"]["status"] for i in seeded]
+    assert statuses == ["not_paid"] * 3
+
+    live.trigger(DAG_ID, "write_off_approved", conf=conf)
+    await_approval(live, "write_off_approved")
+    approver = answer(live, "write_off_approved", "Approve")["responded_by"]["name"]  # type: ignore[index]
+
+    assert live.wait_for_run(DAG_ID, "write_off_approved") == "success"
+    written_off = live.xcom(DAG_ID, "write_off_approved", "write_off")
+    assert (written_off["counts"], written_off["totals"]) == (
+        {"done": 3},
+        {"done": {"USD": 120_000}},
+    )
+    statuses = [live.emulator("GET", f"/invoices/{i}")["invoice"]["status"] for i in seeded]
+    assert statuses == ["paid"] * 3  # a written-off invoice shows as paid, by a write-off
+    (summary,) = tmp_path.glob(f"{DAG_ID}/write_off_approved/write_off.md")
+    assert f"write-off approved by {approver} (write_off_approved)" in summary.read_text()
+    assert list(tmp_path.glob(f"{DAG_ID}/write_off_rejected/*")) == []  # skipped: no report
