@@ -13,7 +13,7 @@ from airflow.sdk import BaseHook
 from airflow.sdk.log import mask_secret
 
 from airflow_provider_cb.client.answers import ApiResponse
-from airflow_provider_cb.client.api import LIST_PAGE_SIZE, AsyncChargebeeClient, ChargebeeClient
+from airflow_provider_cb.client.clients import LIST_PAGE_SIZE, AsyncChargebeeClient, ChargebeeClient
 from airflow_provider_cb.client.encoding import RequestOrigin
 from airflow_provider_cb.client.errors import (
     AuthenticationError,

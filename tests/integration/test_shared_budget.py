@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 
 from airflow_provider_cb.client import sharedbudget
-from airflow_provider_cb.client.api import ChargebeeClient
+from airflow_provider_cb.client.clients import ChargebeeClient
 from airflow_provider_cb.client.errors import RateLimitStoreError
 from airflow_provider_cb.client.settings import ClientSettings
 from airflow_provider_cb.hooks.chargebee import ChargebeeHook
@@ -29,7 +29,7 @@ WORKER = textwrap.dedent(
     """
     import json, sys
     from concurrent.futures import ThreadPoolExecutor
-    from airflow_provider_cb.client.api import ChargebeeClient
+    from airflow_provider_cb.client.clients import ChargebeeClient
     from airflow_provider_cb.client.settings import ClientSettings
 
     settings = ClientSettings(**json.loads(sys.argv[1]))

@@ -26,7 +26,7 @@ from urllib.parse import quote, quote_plus
 import pytest
 from airflow.sdk._shared.secrets_masker import redact as airflow_redact
 
-from airflow_provider_cb.client.api import AsyncChargebeeClient, ChargebeeClient
+from airflow_provider_cb.client.clients import AsyncChargebeeClient, ChargebeeClient
 from airflow_provider_cb.client.errors import ChargebeeError, ChargebeeTransportError
 from airflow_provider_cb.client.invoices import CLOSE
 from airflow_provider_cb.client.outcomes import ActionRecord, perform_action
@@ -131,7 +131,7 @@ def test_a_declared_huge_answer_is_not_read(path: str) -> None:
 
 RSS_PROBE = """
 import resource, sys
-from airflow_provider_cb.client.api import ChargebeeClient
+from airflow_provider_cb.client.clients import ChargebeeClient
 from airflow_provider_cb.client.errors import ChargebeeError
 from airflow_provider_cb.client.settings import ClientSettings
 

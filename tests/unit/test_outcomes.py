@@ -9,7 +9,7 @@ import pytest
 from pytest_mock import MockerFixture
 
 from airflow_provider_cb.client.answers import ApiResponse
-from airflow_provider_cb.client.api import ChargebeeClient
+from airflow_provider_cb.client.clients import ChargebeeClient
 from airflow_provider_cb.client.errors import (
     ChargebeeError,
     ChargebeeTransportError,
