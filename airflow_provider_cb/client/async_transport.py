@@ -66,6 +66,6 @@ class AsyncTransport(BaseTransport):
                 # asyncio's timeout bounds the whole exchange; the deadline, the reading.
                 async with asyncio.timeout(timeout):
                     deadline = Deadline(timeout)
-                    streamed = await self._http.send(self.build(self._http, prepared), stream=True)
+                    streamed = await self._http.send(prepared.build(self._http), stream=True)
                     response = await aread_capped(method, path, streamed, deadline)
             return read_answer(response, attempt=attempt, key=prepared.idempotency_key)

@@ -75,6 +75,12 @@ class PreparedRequest:
     headers: Mapping[str, str]
     idempotency_key: str | None
 
+    def build(self, http: httpx.Client | httpx.AsyncClient) -> httpx.Request:
+        """The httpx request for one try."""
+        return http.build_request(
+            self.method, self.url, params=self.query, content=self.content, headers=self.headers
+        )
+
 
 class BaseTransport:
     """What the sync and async senders share: settings, headers, budget, retry counts."""
@@ -155,18 +161,6 @@ class BaseTransport:
             self.retries += 1
         return retry
 
-    def build(
-        self, http: httpx.Client | httpx.AsyncClient, prepared: PreparedRequest
-    ) -> httpx.Request:
-        """The httpx request for one try of ``prepared``."""
-        return http.build_request(
-            prepared.method,
-            prepared.url,
-            params=prepared.query,
-            content=prepared.content,
-            headers=prepared.headers,
-        )
-
 
 class Transport(BaseTransport):
     """Sends requests to one Chargebee site over one pooled, thread-safe httpx client."""
@@ -239,6 +233,6 @@ class Transport(BaseTransport):
                 failures_as_errors(prepared.method, prepared.path, self.settings.timeout),
                 request_deadline(self.settings.timeout) as deadline,
             ):
-                streamed = self._http.send(self.build(self._http, prepared), stream=True)
+                streamed = self._http.send(prepared.build(self._http), stream=True)
                 response = read_capped(prepared.method, prepared.path, streamed, deadline)
             return read_answer(response, attempt=attempt, key=prepared.idempotency_key)
