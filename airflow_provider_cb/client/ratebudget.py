@@ -6,7 +6,8 @@ window, a sliding window or a token bucket. Only even spacing passes all three a
 the limit itself, so requests are paced one every ``60 / rate`` seconds (GCRA)
 with no burst. Every thread of a client draws from one budget, a 429's
 ``Retry-After`` pauses all of them, and a 429 that comes anyway lowers the rate
-for the rest of the run: the budget was set above what the site allows.
+for the rest of the run: the budget was set above what the site allows. The
+async sender draws from the same budget through :meth:`RateBudget.aturn`.
 """
 
 from __future__ import annotations
