@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import inspect
 import re
+import subprocess
+import sys
 
 import airflow_provider_cb.client as client
 from airflow_provider_cb.client import errors
@@ -73,3 +75,16 @@ def test_the_hierarchy_drawn_at_the_top_of_errors_names_every_class() -> None:
     }
 
     assert drawn == classes
+
+
+def test_one_module_of_the_core_loads_without_the_rest() -> None:
+    """DAG files import the operators, which import a few modules of the core only."""
+    probe = (
+        "import sys, airflow_provider_cb.client.errors\n"
+        "print(sorted(m for m in sys.modules if m.startswith('airflow_provider_cb.client.')))"
+    )
+    loaded = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True
+    ).stdout
+
+    assert loaded.strip() == "['airflow_provider_cb.client.errors']"
