@@ -5,6 +5,7 @@ Everything derives from :class:`ChargebeeError`, so a DAG can catch one class::
     ChargebeeError
     ├── ChargebeeValidationError      bad input, raised before any request is sent
     ├── ChargebeeTransportError       no HTTP answer: connect/read failure, timeout
+    ├── RateLimitStoreError           the shared budget's store (rate_limit_store) is unusable
     └── ChargebeeAPIError             Chargebee answered with an error
         ├── InvalidRequestError       invalid_request, param_wrong_value, ... (usually 400)
         ├── AuthenticationError       api_authentication_failed, ... (401)
@@ -16,26 +17,12 @@ Everything derives from :class:`ChargebeeError`, so a DAG can catch one class::
         ├── RateLimitError            api_request_limit_exceeded, lock_timeout, ... (429)
         └── ServerError               5xx, site_not_ready, gateway HTML pages
 
-The class comes from the body's ``api_error_code`` (or the deprecated
-``error_code``) first, then its ``type``, then the HTTP status, as the official
-SDKs decide: Chargebee documents 409 for a state conflict but says it
-"predominantly uses 400", so the status alone cannot be trusted.
-
+Which class an answer gets is decided in :mod:`airflow_provider_cb.client.answers`.
 Messages carry the request's method, path and Chargebee's identifiers; never the
 API key, which is only ever handed to httpx's auth.
 """
 
 from __future__ import annotations
-
-import email.utils
-import json
-import time
-from collections.abc import Mapping
-from typing import Any
-
-import httpx
-
-from airflow_provider_cb.client.redaction import body_excerpt, credentials_of, redact
 
 
 class ChargebeeError(Exception):
@@ -163,154 +150,3 @@ class ServerError(ChargebeeAPIError):
     """5xx: Chargebee or a gateway in front of it failed."""
 
     retryable = True
-
-
-IN_PROGRESS_MESSAGE = "previous request is still in progress"
-"""What tells an in-flight duplicate from a real state conflict (same code and status)."""
-
-BY_CODE: Mapping[str, type[ChargebeeAPIError]] = {
-    "invalid_state_for_request": InvalidStateError,
-    "unable_to_process_request": IdempotencyConflictError,
-    "api_request_limit_exceeded": RateLimitError,
-    "third_party_api_request_limit_exceeded": RateLimitError,
-    "lock_timeout": RateLimitError,
-    "site_not_ready": ServerError,
-    "site_read_only_mode": ServerError,
-    "internal_temporary_error": ServerError,
-    "db_connection_failure": ServerError,
-    "internal_error": ServerError,
-    "resource_not_found": NotFoundError,
-    "site_not_found": NotFoundError,
-    "api_authentication_failed": AuthenticationError,
-    "basic_authentication_failed": AuthenticationError,
-    "api_authorization_failed": AuthorizationError,
-    "request_blocked": AuthorizationError,
-    "invalid_request": InvalidRequestError,
-    "param_wrong_value": InvalidRequestError,
-    "param_not_required": InvalidRequestError,
-    "param_required": InvalidRequestError,
-    "invalid_type_of_param": InvalidRequestError,
-    "duplicate_entry": InvalidRequestError,
-    "configuration_incompatible": InvalidRequestError,
-    "http_method_not_supported": InvalidRequestError,
-    "payment_processing_failed": InvalidRequestError,
-}
-"""``api_error_code`` -> class; the codes that mean Chargebee did not act are retryable."""
-
-NOT_PROCESSED_CODES = frozenset(
-    {"site_not_ready", "site_read_only_mode", "internal_temporary_error", "db_connection_failure"}
-)
-"""Server-side codes that say the request was refused before anything was done."""
-
-_BY_TYPE: Mapping[str, type[ChargebeeAPIError]] = {
-    "invalid_request": InvalidRequestError,
-    "payment": InvalidRequestError,
-}
-
-_BY_STATUS: Mapping[int, type[ChargebeeAPIError]] = {
-    400: InvalidRequestError,
-    401: AuthenticationError,
-    403: AuthorizationError,
-    404: NotFoundError,
-    405: InvalidRequestError,
-    409: InvalidStateError,
-    422: IdempotencyConflictError,
-    429: RateLimitError,
-}
-
-_IDEMPOTENCY_CONFLICT_HINT = (
-    " (this idempotency key was first used with a different request: most likely a "
-    "templated field rendered differently on this attempt, e.g. a date taken from the "
-    "current time; make the fields depend on the run only, or set another idempotency_key)"
-)
-
-
-def error_class(
-    status: int, code: str | None, error_type: str | None, message: str
-) -> type[ChargebeeAPIError]:
-    """The class for an error answer.
-
-    A known ``api_error_code`` decides; failing that a specific status (401, 403,
-    404, 409, 422, 429, 5xx); failing that the ``type`` (400 is used for nearly
-    everything, so it says little).
-    """
-    by_code = BY_CODE.get(code or "")
-    if by_code is InvalidStateError and IN_PROGRESS_MESSAGE in message.lower():
-        return RequestInProgressError
-    if by_code is not None:
-        return by_code
-    if status >= 500:
-        return ServerError
-    by_status = _BY_STATUS.get(status)
-    if by_status is not None and status != 400:
-        return by_status
-    return _BY_TYPE.get(error_type or "", by_status or ChargebeeAPIError)
-
-
-def _decode_error_body(response: httpx.Response) -> dict[str, Any] | None:
-    try:
-        body = json.loads(response.content)
-    except ValueError:
-        return None
-    return body if isinstance(body, dict) else None
-
-
-def parse_retry_after(value: str | None, *, now: float | None = None) -> float | None:
-    """Read a Retry-After header: seconds, or an HTTP date; junk reads as absent."""
-    if value is None:
-        return None
-    try:
-        seconds = float(value)
-    except ValueError:
-        try:
-            moment = email.utils.parsedate_to_datetime(value)
-        except (TypeError, ValueError):
-            return None
-        if moment.tzinfo is None:
-            return None
-        seconds = moment.timestamp() - (time.time() if now is None else now)
-        return max(0.0, seconds)
-    return seconds if seconds >= 0 and seconds == seconds else None
-
-
-def error_from_response(response: httpx.Response) -> ChargebeeAPIError:
-    """Build the right exception from an error response, JSON or not, current or legacy."""
-    status = response.status_code
-    body = _decode_error_body(response)
-    method = response.request.method
-    path = response.request.url.path
-    retry_after = parse_retry_after(response.headers.get("retry-after"))
-    secrets = credentials_of(response.request)
-    if body is None:
-        return error_class(status, None, None, "")(
-            http_status=status,
-            message=body_excerpt(response, secrets),
-            method=method,
-            path=path,
-            retry_after=retry_after,
-        )
-
-    def text(*keys: str) -> str | None:
-        for key in keys:
-            value = body.get(key)
-            if value is not None and value != "":
-                return redact(str(value), secrets)
-        return None
-
-    code = text("api_error_code", "error_code")
-    error_type = text("type")
-    message = text("message", "error_msg") or "no message"
-    cls = error_class(status, code, error_type, message)
-    if cls is IdempotencyConflictError:
-        message += _IDEMPOTENCY_CONFLICT_HINT
-    return cls(
-        http_status=status,
-        message=message,
-        api_error_code=code,
-        error_type=error_type,
-        param=text("param", "error_param"),
-        error_cause_id=text("error_cause_id"),
-        method=method,
-        path=path,
-        retry_after=retry_after,
-    )

@@ -20,7 +20,7 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from typing import Any, Literal
 
-from airflow_provider_cb.client.api import ChargebeeClient
+from airflow_provider_cb.client.clients import ChargebeeClient
 from airflow_provider_cb.client.errors import (
     ChargebeeAPIError,
     ChargebeeError,

@@ -6,17 +6,22 @@ window, a sliding window or a token bucket. Only even spacing passes all three a
 the limit itself, so requests are paced one every ``60 / rate`` seconds (GCRA)
 with no burst. Every thread of a client draws from one budget, a 429's
 ``Retry-After`` pauses all of them, and a 429 that comes anyway lowers the rate
-for the rest of the run: the budget was set above what the site allows.
+for the rest of the run: the budget was set above what the site allows. The
+async sender draws from the same budget through :meth:`RateBudget.aturn`.
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterator
-from typing import TYPE_CHECKING
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from airflow_provider_cb.client.errors import RateLimitError
 
 if TYPE_CHECKING:
     from airflow_provider_cb.client.settings import ClientSettings
@@ -31,11 +36,27 @@ SLOWDOWN = 5 / 6
 """After a 429 the rate drops to this share of the rate it was paced at: a budget
 20% above the site's limit lands on the limit in one step."""
 MIN_REQUESTS_PER_MINUTE = 1.0
+SITE_LIMIT_CODES = ("api_request_limit_exceeded", None)
+"""429s that say the site's budget is spent (a bare 429 from a gateway too), not a lock."""
+
+AsyncSleep = Callable[[float], Awaitable[None]]
+_T = TypeVar("_T")
 
 
 def interval_of(requests_per_minute: float) -> float:
     """Seconds between two requests paced at ``requests_per_minute``, margin included."""
     return 60.0 / (requests_per_minute * PACING_MARGIN)
+
+
+@dataclass
+class _Claim:
+    """One request's claim on a paced moment, while it waits for it."""
+
+    slot: str
+    pauses: int | None = None
+    """How many pauses had begun when the moment was reserved; None before."""
+    waited: float = 0.0
+    paced_at: float | None = None
 
 
 class RateBudget:
@@ -65,6 +86,8 @@ class RateBudget:
         self._slots = (
             threading.BoundedSemaphore(max_concurrent_requests) if max_concurrent_requests else None
         )
+        self._blocking = self._slots is not None
+        """Whether a call may block its thread, so the event loop runs it in another."""
         self.waited_seconds = 0.0
 
     def __repr__(self) -> str:
@@ -84,22 +107,28 @@ class RateBudget:
             self._next_at = at + interval_of(self.requests_per_minute)
             return at - now
 
-    def _acquire(self, slot: str) -> float | None:
-        paced_at = self.requests_per_minute
-        waited = 0.0
+    def _next_wait(self, claim: _Claim) -> float:
+        """Seconds until the claimed request's paced moment; 0 once it may go out."""
         while True:
-            pauses = self._pauses
-            wait = self._reserve(slot)
-            paced_at = self.requests_per_minute
+            if claim.pauses is not None:
+                with self._lock:
+                    # A pause begun meanwhile voids the moment: take a new one after it,
+                    # or every sleeper would fire together when the pause ends.
+                    if self._pauses == claim.pauses:
+                        self.waited_seconds += claim.waited
+                        return 0.0
+            claim.pauses = self._pauses
+            wait = self._reserve(claim.slot)
+            claim.paced_at = self.requests_per_minute
             if wait > 0:
-                self._sleep(wait)
-                waited += wait
-            with self._lock:
-                # A pause begun meanwhile voids the moment: take a new one after it,
-                # or every sleeper would fire together when the pause ends.
-                if self._pauses == pauses:
-                    self.waited_seconds += waited
-                    return paced_at
+                claim.waited += wait
+                return wait
+
+    def _acquire(self, slot: str) -> float | None:
+        claim = _Claim(slot)
+        while (wait := self._next_wait(claim)) > 0:
+            self._sleep(wait)
+        return claim.paced_at
 
     def acquire(self) -> float | None:
         """Block until a request may go out; returns the rate it was paced at (None: no limit)."""
@@ -114,17 +143,54 @@ class RateBudget:
         if self._slots is not None:
             self._slots.release()
 
+    def _learn(self, paced_at: float | None, error: RateLimitError) -> None:
+        """A 429 that says the site's budget is spent lowers the rate (a lock's 429 does not)."""
+        if error.api_error_code in SITE_LIMIT_CODES:
+            self.slow_down(paced_at)
+
     @contextlib.contextmanager
     def turn(self) -> Iterator[float | None]:
         """Hold a concurrency slot for one request sent at its paced moment.
 
-        Yields the rate the request was paced at, for :meth:`slow_down`.
+        Yields the rate the request was paced at; a site-limit 429 raised inside
+        lowers it (:meth:`slow_down`).
         """
         slot = self._take_slot()
         try:
-            yield self._acquire(slot)
+            paced_at = self._acquire(slot)
+            try:
+                yield paced_at
+            except RateLimitError as error:
+                self._learn(paced_at, error)
+                raise
         finally:
             self._release_slot(slot)
+
+    async def _off_loop(self, call: Callable[..., _T], *args: Any) -> _T:
+        """Run a call that may block (a full slot, a store's round trip) in a thread."""
+        if self._blocking:
+            return await asyncio.to_thread(call, *args)
+        return call(*args)
+
+    @contextlib.asynccontextmanager
+    async def aturn(self, sleep: AsyncSleep = asyncio.sleep) -> AsyncIterator[float | None]:
+        """:meth:`turn` for the event loop: waits are awaited with ``sleep``, never blocked on."""
+        slot = await self._off_loop(self._take_slot)
+        try:
+            claim = _Claim(slot)
+            while (wait := await self._off_loop(self._next_wait, claim)) > 0:
+                await sleep(wait)
+            try:
+                yield claim.paced_at
+            except RateLimitError as error:
+                await self._off_loop(self._learn, claim.paced_at, error)
+                raise
+        finally:
+            await self._off_loop(self._release_slot, slot)
+
+    async def apause_for(self, seconds: float) -> None:
+        """:meth:`pause_for` for the event loop."""
+        await self._off_loop(self.pause_for, seconds)
 
     def pause_for(self, seconds: float) -> None:
         """Hold every caller back for ``seconds`` (the server said so)."""

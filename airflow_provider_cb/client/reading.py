@@ -135,9 +135,10 @@ def deadline_transport(*, verify: ssl.SSLContext, limits: httpx.Limits) -> httpx
     return transport
 
 
-def _too_slow(method: str, path: str, deadline: Deadline) -> ChargebeeTransportError:
+def too_slow(method: str, path: str, seconds: float) -> ChargebeeTransportError:
+    """The request's deadline passed before its whole answer came."""
     return ChargebeeTransportError(
-        method, path, f"no complete answer within the timeout of {deadline.seconds:g}s"
+        method, path, f"no complete answer within the timeout of {seconds:g}s"
     )
 
 
@@ -169,7 +170,7 @@ class _Collector:
         if self.size > MAX_ANSWER_BYTES:
             raise _too_large(self.method, self.path)
         if self.deadline.expired():
-            raise _too_slow(self.method, self.path, self.deadline)
+            raise too_slow(self.method, self.path, self.deadline.seconds)
         self.chunks.append(chunk)
 
     def response(self) -> httpx.Response:
@@ -203,7 +204,7 @@ def read_capped(
 async def aread_capped(
     method: str, path: str, streamed: httpx.Response, deadline: Deadline
 ) -> httpx.Response:
-    """:func:`read_capped` for the async client of the trigger."""
+    """:func:`read_capped` for the async transport."""
     try:
         collector = _Collector(method, path, streamed, deadline)
         async for chunk in streamed.aiter_bytes():

@@ -121,6 +121,7 @@ class SharedBudget(RateBudget):
             max_concurrent_requests=settings.max_concurrent_requests,
             sleep=sleep,
         )
+        self._blocking = True  # every call is a round trip to the store
         url = settings.rate_limit_store or ""
         self._shown_url = redacted_store_url(url)
         self._password = unquote(urlsplit(url).password or "")

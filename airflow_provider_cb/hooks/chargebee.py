@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import threading
 from collections.abc import Iterator, Mapping
@@ -11,7 +12,8 @@ from urllib.parse import quote, urlsplit
 from airflow.sdk import BaseHook
 from airflow.sdk.log import mask_secret
 
-from airflow_provider_cb.client.api import ChargebeeClient
+from airflow_provider_cb.client.answers import ApiResponse
+from airflow_provider_cb.client.clients import LIST_PAGE_SIZE, AsyncChargebeeClient, ChargebeeClient
 from airflow_provider_cb.client.encoding import RequestOrigin
 from airflow_provider_cb.client.errors import (
     AuthenticationError,
@@ -24,7 +26,6 @@ from airflow_provider_cb.client.errors import (
 from airflow_provider_cb.client.invoices import ApiVersion, InvoiceAction
 from airflow_provider_cb.client.redaction import secret_forms
 from airflow_provider_cb.client.settings import DEFAULT_ENVIRONMENT, ClientSettings
-from airflow_provider_cb.client.transport import ApiResponse
 from airflow_provider_cb.client.validation import check_bool, check_id
 
 _ORIGIN_FIELDS = ("origin_user", "origin_ip", "origin_device", "business_entity_id")
@@ -131,15 +132,13 @@ class ChargebeeHook(BaseHook):
         self._requests_per_minute = requests_per_minute
         self._client: ChargebeeClient | None = None
         self._client_lock = threading.Lock()
+        self._async_client: AsyncChargebeeClient | None = None
 
     def __repr__(self) -> str:
         return f"ChargebeeHook(chargebee_conn_id={self.chargebee_conn_id!r})"
 
     def connection_settings(self) -> tuple[ClientSettings, RequestOrigin]:
-        """The connection's settings and default headers, merged with this hook's overrides.
-
-        Reads the connection only; the async trigger uses it to build its own client.
-        """
+        """The connection's settings and default headers, merged with this hook's overrides."""
         conn = self.get_connection(self.chargebee_conn_id)
         extras = conn.extra_dejson
         settings = settings_from_connection(conn.host, conn.password, conn.port, extras)
@@ -172,6 +171,21 @@ class ChargebeeHook(BaseHook):
             if self._client is not None:
                 self._client.close()
                 self._client = None
+
+    async def aget_conn(self) -> AsyncChargebeeClient:
+        """The hook's client for the running event loop, built on first use.
+
+        The SDK's connection lookup is synchronous; a thread keeps the loop free.
+        """
+        if self._async_client is None:
+            settings, origin = await asyncio.to_thread(self.connection_settings)
+            self._async_client = AsyncChargebeeClient(settings, origin=origin)
+        return self._async_client
+
+    async def aclose(self) -> None:
+        if self._async_client is not None:
+            await self._async_client.aclose()
+            self._async_client = None
 
     def server_url(self, api_version: ApiVersion = "v2") -> str:
         return self.get_conn().settings.server_url(api_version)
@@ -274,6 +288,16 @@ class ChargebeeHook(BaseHook):
 
     def get_invoice(self, invoice_id: str) -> dict[str, Any]:
         return self.get_conn().get_invoice(invoice_id)
+
+    async def aget_invoice(self, invoice_id: str) -> dict[str, Any]:
+        return await (await self.aget_conn()).get_invoice(invoice_id)
+
+    async def alist_invoices_page(
+        self, *, limit: int = LIST_PAGE_SIZE, offset: str | None = None, **filters: Any
+    ) -> tuple[list[dict[str, Any]], str | None]:
+        """One page of invoices matching the filters and the next page's offset (None: last)."""
+        client = await self.aget_conn()
+        return await client.list_invoices_page(limit=limit, offset=offset, **filters)
 
     def iter_invoices(
         self, *, max_pages: int | None = None, **filters: Any

@@ -29,8 +29,8 @@ from airflow_provider_cb.operators.report import publish_report, report_targets,
 if TYPE_CHECKING:
     from airflow.sdk import Context
 
-    from airflow_provider_cb.client.api import ChargebeeClient
     from airflow_provider_cb.client.bulk import BulkSummary
+    from airflow_provider_cb.client.clients import ChargebeeClient
     from airflow_provider_cb.client.outcomes import ActionRecord
     from airflow_provider_cb.client.report import AuditReport
 

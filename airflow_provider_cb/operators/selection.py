@@ -122,7 +122,7 @@ class ListInvoicesOperator(BaseOperator):
             raise AirflowFailException(f"{self.task_id}: {error}") from error
 
     def _select(self, context: Context) -> list[str] | list[list[str]]:
-        from airflow_provider_cb.client.api import pages_for
+        from airflow_provider_cb.client.clients import pages_for
         from airflow_provider_cb.hooks.chargebee import ChargebeeHook
 
         period = self.resolve_period(context)

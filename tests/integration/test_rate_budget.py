@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from airflow_provider_cb.client.api import ChargebeeClient
+from airflow_provider_cb.client.clients import ChargebeeClient
 from airflow_provider_cb.client.settings import ClientSettings
 from airflow_provider_cb.testing import ChargebeeEmulator
 

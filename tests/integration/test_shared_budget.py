@@ -6,6 +6,7 @@ Every test talks HTTP to the emulator and Redis's protocol to a real
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import json
 import subprocess
@@ -17,7 +18,7 @@ from typing import Any
 import pytest
 
 from airflow_provider_cb.client import sharedbudget
-from airflow_provider_cb.client.api import ChargebeeClient
+from airflow_provider_cb.client.clients import AsyncChargebeeClient, ChargebeeClient
 from airflow_provider_cb.client.errors import RateLimitStoreError
 from airflow_provider_cb.client.settings import ClientSettings
 from airflow_provider_cb.hooks.chargebee import ChargebeeHook
@@ -29,7 +30,7 @@ WORKER = textwrap.dedent(
     """
     import json, sys
     from concurrent.futures import ThreadPoolExecutor
-    from airflow_provider_cb.client.api import ChargebeeClient
+    from airflow_provider_cb.client.clients import AsyncChargebeeClient, ChargebeeClient
     from airflow_provider_cb.client.settings import ClientSettings
 
     settings = ClientSettings(**json.loads(sys.argv[1]))
@@ -86,6 +87,48 @@ def test_two_processes_share_one_budget_at_the_limit(
     assert emulator.rate_limited_count == 0
     rate = (len(times) - 1) / (max(times) - min(times)) * 60
     assert 0.95 * limit <= rate <= limit
+
+
+def test_the_async_client_draws_from_the_same_budget_without_blocking_its_loop(
+    emulator: ChargebeeEmulator, redis_server: RedisServer
+) -> None:
+    """A trigger's reads and a task's share the site's pace; the loop runs on meanwhile."""
+    limit = 600
+    ids = emulator.seed(40)
+    config = settings(emulator, requests_per_minute=limit, rate_limit_store=redis_server.url)
+    ticks = 0
+
+    async def heartbeat() -> None:
+        nonlocal ticks
+        while True:
+            ticks += 1
+            await asyncio.sleep(0.01)
+
+    def sync_reads() -> None:
+        with ChargebeeClient(config) as client:
+            for invoice_id in ids[20:]:
+                client.get_invoice(invoice_id)
+
+    async def both() -> None:
+        beating = asyncio.create_task(heartbeat())
+        client = AsyncChargebeeClient(config)
+        try:
+            await asyncio.gather(
+                asyncio.to_thread(sync_reads),
+                *(client.get_invoice(invoice_id) for invoice_id in ids[:20]),
+            )
+        finally:
+            await client.aclose()
+            beating.cancel()
+
+    asyncio.run(both())
+
+    times = sorted(record.at for record in emulator.requests)
+    assert len(times) == 40
+    rate = (len(times) - 1) / (times[-1] - times[0]) * 60
+    assert rate <= limit  # twenty reads fired at once would far exceed it
+    # A loop blocked on the budget would beat once between requests, not every 10 ms.
+    assert ticks > 5 * len(times)
 
 
 def test_processes_share_one_concurrency_limit(

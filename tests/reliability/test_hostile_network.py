@@ -23,18 +23,16 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote, quote_plus
 
-import httpx
 import pytest
 from airflow.sdk._shared.secrets_masker import redact as airflow_redact
 
-from airflow_provider_cb.client.api import ChargebeeClient
+from airflow_provider_cb.client.clients import AsyncChargebeeClient, ChargebeeClient
 from airflow_provider_cb.client.errors import ChargebeeError, ChargebeeTransportError
 from airflow_provider_cb.client.invoices import CLOSE
 from airflow_provider_cb.client.outcomes import ActionRecord, perform_action
 from airflow_provider_cb.client.reading import MAX_ANSWER_BYTES
 from airflow_provider_cb.client.settings import ClientSettings
 from airflow_provider_cb.hooks.chargebee import ChargebeeHook, mask_api_key
-from airflow_provider_cb.triggers.invoice import _get
 from tests.reliability.hostile import (
     HostileServer,
     Request,
@@ -50,16 +48,24 @@ TIMEOUT = 1.0
 INVOICE = {"id": "inv_1", "status": "pending"}
 
 
-def _client(server: HostileServer, **settings: Any) -> ChargebeeClient:
+def _settings(server: HostileServer, **settings: Any) -> ClientSettings:
     values: dict[str, Any] = {"api_key": KEY, "base_url": server.base_url, "max_retries": 0}
-    return ChargebeeClient(ClientSettings(**{**values, "timeout": TIMEOUT, **settings}))
+    return ClientSettings(**{**values, "timeout": TIMEOUT, **settings})
+
+
+def _client(server: HostileServer, **settings: Any) -> ChargebeeClient:
+    return ChargebeeClient(_settings(server, **settings))
 
 
 def _async_get(server: HostileServer) -> dict[str, Any]:
+    """The trigger's path: the hook's async client."""
+
     async def get() -> dict[str, Any]:
-        async with httpx.AsyncClient(auth=httpx.BasicAuth(KEY, "")) as http:
-            url = f"{server.base_url}/api/v2/invoices/inv_1"
-            return await _get(http, url, "/invoices/inv_1", TIMEOUT)
+        client = AsyncChargebeeClient(_settings(server))
+        try:
+            return await client.get_invoice("inv_1")
+        finally:
+            await client.aclose()
 
     return asyncio.run(get())
 
@@ -125,7 +131,7 @@ def test_a_declared_huge_answer_is_not_read(path: str) -> None:
 
 RSS_PROBE = """
 import resource, sys
-from airflow_provider_cb.client.api import ChargebeeClient
+from airflow_provider_cb.client.clients import ChargebeeClient
 from airflow_provider_cb.client.errors import ChargebeeError
 from airflow_provider_cb.client.settings import ClientSettings
 

@@ -25,8 +25,8 @@ from typing import Any
 
 import pytest
 
-from airflow_provider_cb.client.api import ChargebeeClient
 from airflow_provider_cb.client.bulk import run_bulk
+from airflow_provider_cb.client.clients import ChargebeeClient
 from airflow_provider_cb.client.errors import (
     AuthenticationError,
     ChargebeeAPIError,

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from airflow.sdk.module_loading import import_string
 
+from airflow_provider_cb.client import async_transport
 from airflow_provider_cb.testing import ChargebeeEmulator
 from airflow_provider_cb.triggers import invoice as trigger_module
 from airflow_provider_cb.triggers.invoice import ChargebeeInvoiceTrigger
@@ -26,7 +27,7 @@ def first_event(trigger: ChargebeeInvoiceTrigger) -> dict[str, Any]:
 
 @pytest.fixture
 def sleeps(monkeypatch: pytest.MonkeyPatch) -> list[float]:
-    """The trigger's waits, recorded instead of slept."""
+    """The trigger's waits, its polls' and its client's, recorded instead of slept."""
     recorded: list[float] = []
 
     async def no_wait(seconds: float) -> None:
@@ -34,6 +35,7 @@ def sleeps(monkeypatch: pytest.MonkeyPatch) -> list[float]:
         await asyncio.sleep(0)
 
     monkeypatch.setattr(trigger_module, "_sleep", no_wait)
+    monkeypatch.setattr(async_transport, "_sleep", no_wait)
     return recorded
 
 
@@ -124,7 +126,8 @@ def test_waits_as_long_as_retry_after_says(
     event = first_event(ChargebeeInvoiceTrigger(invoice_id="inv_1", target_statuses=["paid"]))
 
     assert event["outcome"] == "reached"
-    assert sleeps == [1.0, 1.0]  # the emulator's Retry-After: 1
+    # The emulator's Retry-After: 1, paused in the rate budget (less the microseconds since).
+    assert sleeps == [pytest.approx(1.0, abs=0.05)] * 2
     assert [r.status for r in emulator.requests] == [429, 429, 200]
 
 
@@ -134,11 +137,17 @@ def test_rate_limits_without_retry_after_back_off_and_never_end_the_wait(
     emulator.add_invoice("inv_1", status="paid")
     emulator.faults.script(["rate_limit_no_retry_after"] * 6, only_methods=["GET"])
 
-    event = first_event(ChargebeeInvoiceTrigger(invoice_id="inv_1", target_statuses=["paid"]))
+    trigger = ChargebeeInvoiceTrigger(invoice_id="inv_1", target_statuses=["paid"])
+
+    event = first_event(trigger)
 
     assert event["outcome"] == "reached"  # six 429s, more than max_retries (4)
-    assert len(sleeps) == 6
-    assert all(0.5 * 2**n / 2 <= wait <= 0.5 * 2**n for n, wait in enumerate(sleeps))
+    # The client backs off four times and gives up; the trigger polls again a poll later.
+    backoffs, poll, last = sleeps[:4], sleeps[4], sleeps[5:]
+    assert all(0.5 * 2**n / 2 <= wait <= 0.5 * 2**n for n, wait in enumerate(backoffs))
+    assert poll == trigger.poll_interval
+    assert len(last) == 1 and 0.25 <= last[0] <= 0.5
+    assert [r.status for r in emulator.requests] == [429] * 6 + [200]
 
 
 def test_transient_failures_are_retried_then_reported(

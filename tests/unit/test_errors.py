@@ -9,6 +9,7 @@ from typing import Any
 import httpx
 import pytest
 
+from airflow_provider_cb.client.answers import error_from_response, parse_retry_after
 from airflow_provider_cb.client.errors import (
     AuthenticationError,
     AuthorizationError,
@@ -21,8 +22,6 @@ from airflow_provider_cb.client.errors import (
     RateLimitError,
     RequestInProgressError,
     ServerError,
-    error_from_response,
-    parse_retry_after,
 )
 
 from .conftest import API_KEY

@@ -8,7 +8,8 @@ from typing import Any
 import pytest
 from pytest_mock import MockerFixture
 
-from airflow_provider_cb.client.api import ChargebeeClient
+from airflow_provider_cb.client.answers import ApiResponse
+from airflow_provider_cb.client.clients import ChargebeeClient
 from airflow_provider_cb.client.errors import (
     ChargebeeError,
     ChargebeeTransportError,
@@ -21,7 +22,6 @@ from airflow_provider_cb.client.errors import (
 )
 from airflow_provider_cb.client.invoices import ACTIONS
 from airflow_provider_cb.client.outcomes import ActionRecord, perform_action, preview_action
-from airflow_provider_cb.client.transport import ApiResponse
 
 KEY = "af-close-0123456789abcdef0123456789abcdef01234567"
 

@@ -26,13 +26,13 @@ from airflow_provider_cb.client.errors import (
     RateLimitError,
     ServerError,
 )
-from airflow_provider_cb.client.transport import (
+from airflow_provider_cb.client.retries import (
     BACKOFF_CAP_SECONDS,
-    IDEMPOTENCY_HEADER,
     MAX_RETRY_AFTER_SECONDS,
     retry_delay,
     should_retry,
 )
+from airflow_provider_cb.client.transport import IDEMPOTENCY_HEADER
 
 from .conftest import API_KEY, api_error, json_response, make_rig
 

@@ -1,6 +1,9 @@
-"""The Chargebee client: invoice actions, reads and listing over one transport.
+"""The Chargebee clients: invoice actions, reads and listing over one transport.
 
-It has no Airflow import, so scripts and tests can use it on its own.
+:class:`ChargebeeClient` is synchronous and thread-safe; :class:`AsyncChargebeeClient`
+reads from an event loop (the triggerer). Both build their requests and read
+their answers with the same functions here. No Airflow import, so scripts and
+tests can use them on their own.
 """
 
 from __future__ import annotations
@@ -9,13 +12,15 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 from urllib.parse import quote
 
+from airflow_provider_cb.client.answers import ApiResponse
+from airflow_provider_cb.client.async_transport import AsyncTransport
 from airflow_provider_cb.client.encoding import RequestOrigin
 from airflow_provider_cb.client.errors import ChargebeeTransportError, ChargebeeValidationError
 from airflow_provider_cb.client.invoices import ACTIONS, InvoiceAction
 from airflow_provider_cb.client.listing import encode_filters
 from airflow_provider_cb.client.ratebudget import RateBudget
 from airflow_provider_cb.client.settings import ClientSettings
-from airflow_provider_cb.client.transport import ApiResponse, Transport
+from airflow_provider_cb.client.transport import Transport
 from airflow_provider_cb.client.validation import check_id
 
 LIST_PAGE_SIZE = 100
@@ -81,26 +86,15 @@ class ChargebeeClient:
         )
 
     def get_invoice(self, invoice_id: str) -> dict[str, Any]:
-        path = f"/invoices/{quote(check_id('invoice_id', invoice_id), safe='')}"
-        return _invoice_of(self.transport.request("GET", path), path)
+        path = invoice_path(invoice_id)
+        return invoice_of(self.transport.request("GET", path).body, path)
 
     def list_invoices_page(
         self, *, limit: int = LIST_PAGE_SIZE, offset: str | None = None, **filters: Any
     ) -> tuple[list[dict[str, Any]], str | None]:
         """One page of invoices and the offset of the next page (None on the last)."""
-        if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= 100:
-            raise ChargebeeValidationError("limit", f"{limit!r} must be an integer from 1 to 100")
-        query = encode_filters(filters)
-        query["limit"] = str(limit)
-        if offset is not None:
-            query["offset"] = offset
-        body = self.transport.request("GET", "/invoices", query=query).body
-        items = body.get("list")
-        if not isinstance(items, list):
-            raise ChargebeeTransportError("GET", "/invoices", "answer has no 'list'")
-        invoices = [item["invoice"] for item in items]
-        next_offset = body.get("next_offset")
-        return invoices, str(next_offset) if next_offset else None
+        query = list_query(limit, offset, filters)
+        return page_of(self.transport.request("GET", "/invoices", query=query).body)
 
     def iter_invoices(
         self, *, max_pages: int | None = None, **filters: Any
@@ -156,8 +150,62 @@ def _endless_listing(
     return None
 
 
-def _invoice_of(response: ApiResponse, path: str) -> dict[str, Any]:
-    invoice = response.body.get("invoice")
+class AsyncChargebeeClient:
+    """The reads a trigger needs, from an event loop; one instance per loop."""
+
+    def __init__(self, settings: ClientSettings, *, origin: RequestOrigin | None = None) -> None:
+        self.settings = settings
+        self.transport = AsyncTransport(settings, origin=origin)
+
+    def __repr__(self) -> str:
+        return f"AsyncChargebeeClient(host={self.settings.host!r})"
+
+    async def aclose(self) -> None:
+        await self.transport.aclose()
+
+    async def get_invoice(self, invoice_id: str) -> dict[str, Any]:
+        path = invoice_path(invoice_id)
+        response = await self.transport.send(self.transport.prepare("GET", path))
+        return invoice_of(response.body, path)
+
+    async def list_invoices_page(
+        self, *, limit: int = LIST_PAGE_SIZE, offset: str | None = None, **filters: Any
+    ) -> tuple[list[dict[str, Any]], str | None]:
+        """One page of invoices and the offset of the next page (None on the last)."""
+        prepared = self.transport.prepare(
+            "GET", "/invoices", query=list_query(limit, offset, filters)
+        )
+        return page_of((await self.transport.send(prepared)).body)
+
+
+def invoice_path(invoice_id: str) -> str:
+    return f"/invoices/{quote(check_id('invoice_id', invoice_id), safe='')}"
+
+
+def list_query(limit: int, offset: str | None, filters: Mapping[str, Any]) -> dict[str, str]:
+    """The query of one list page; every value checked before any request."""
+    if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= 100:
+        raise ChargebeeValidationError("limit", f"{limit!r} must be an integer from 1 to 100")
+    query = encode_filters(filters)
+    query["limit"] = str(limit)
+    if offset is not None:
+        query["offset"] = offset
+    return query
+
+
+def invoice_of(body: Mapping[str, Any], path: str) -> dict[str, Any]:
+    """The ``invoice`` object of an answer, or an error naming what the answer lacks."""
+    invoice = body.get("invoice")
     if not isinstance(invoice, dict):
         raise ChargebeeTransportError("GET", path, "answer has no 'invoice' object")
     return invoice
+
+
+def page_of(body: Mapping[str, Any]) -> tuple[list[dict[str, Any]], str | None]:
+    """The invoices of one list page and the next page's offset (None on the last)."""
+    items = body.get("list")
+    if not isinstance(items, list):
+        raise ChargebeeTransportError("GET", "/invoices", "answer has no 'list'")
+    invoices = [invoice_of(item if isinstance(item, dict) else {}, "/invoices") for item in items]
+    next_offset = body.get("next_offset")
+    return invoices, str(next_offset) if next_offset else None
