@@ -13,8 +13,6 @@ from typing import TYPE_CHECKING, Any
 
 from airflow.sdk.exceptions import AirflowException, AirflowFailException, AirflowSkipException
 
-from airflow_provider_cb.client.bulk import FAILURE_POLICIES
-
 if TYPE_CHECKING:
     from airflow.sdk import Context
 
@@ -23,6 +21,7 @@ if TYPE_CHECKING:
 
 IF_ALREADY_DONE = ("succeed", "skip", "fail")
 IF_NOT_ELIGIBLE = ("fail", "skip", "succeed")
+FAILURE_POLICIES = ("fail_at_end", "fail_fast", "record")
 RESULT_XCOM_KEY = "chargebee_result"
 LISTED_FAILURES = 20
 
