@@ -7,10 +7,10 @@ from typing import TYPE_CHECKING, Any
 
 from airflow.sdk import BaseNotifier
 
+from airflow_provider_cb.operators.endings import RESULT_XCOM_KEY
+
 if TYPE_CHECKING:
     from airflow.sdk import Context
-
-RESULT_XCOM_KEY = "chargebee_result"
 
 
 class ChargebeeSummaryNotifier(BaseNotifier):

@@ -20,15 +20,13 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from airflow_provider_cb.client.outcomes import ActionRecord
 
 log = logging.getLogger(__name__)
 
-FailurePolicy = Literal["fail_at_end", "fail_fast", "record"]
-FAILURE_POLICIES: tuple[FailurePolicy, ...] = ("fail_at_end", "fail_fast", "record")
 MAX_SUMMARY_RECORDS = 200
 """Records kept in a summary (XCom stays small); the rest are logged."""
 LARGEST_LISTED = 5

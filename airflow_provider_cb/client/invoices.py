@@ -42,7 +42,9 @@ def timestamp_field(name: str, when: str, doc: str, *, required: bool = False) -
     )
 
 
-COMMENT = text_field("comment", 300, "Note recorded on the invoice's history (max 300 characters).")
+COMMENT = text_field(
+    "comment", 300, "Note recorded in the invoice's history: a string of at most 300 characters."
+)
 
 
 @dataclass(frozen=True)
@@ -195,27 +197,34 @@ CLOSE = InvoiceAction(
     api_version="v2",
     fields=(
         COMMENT,
-        text_field("invoice_note", 2000, "Note printed on the invoice (max 2000 characters)."),
+        text_field(
+            "invoice_note",
+            2000,
+            "Note printed on the invoice: a string of at most 2,000 characters.",
+        ),
         BodyField(
             "remove_general_note",
             validation.check_bool,
-            doc="Drop the site's general note from this invoice.",
+            doc='Drop the site\'s general note from this invoice: a bool, or `"true"`/`"false"` '
+            "from a template.",
         ),
         timestamp_field(
             "invoice_date",
             "past",
-            "Date to stamp on the invoice: not in the future, not before its generation date.",
+            "Date to stamp on the invoice (a timestamp): **not in the future**, nor before the "
+            "invoice was generated.",
         ),
         BodyField(
             "notes_to_remove",
             validation.check_notes_to_remove,
-            doc="Notes to drop: a list of {entity_type, entity_id}.",
+            doc='Notes to drop: a list of `{"entity_type": ..., "entity_id": ...}`, no '
+            "duplicates; sent as `notes_to_remove[entity_type][i]`.",
         ),
     ),
     acts_on=InvoiceState(frozenset({"pending"})),
     done_when=InvoiceState(CLOSED_STATUSES),
     leads_to="payment_due",
-    summary="Finalize a pending invoice (v2).",
+    summary="Finalize a pending invoice: it becomes `payment_due` (or `paid`).",
 )
 
 COLLECT = InvoiceAction(
@@ -226,7 +235,8 @@ COLLECT = InvoiceAction(
     acts_on=InvoiceState(frozenset({"pending"})),
     done_when=InvoiceState(CLOSED_STATUSES),
     leads_to="payment_due",
-    summary="Close a pending invoice through the v1 endpoint.",
+    summary="Close a pending invoice with a line item through the v1 endpoint: it becomes "
+    "`payment_due` (or `paid`).",
 )
 
 WRITE_OFF = InvoiceAction(
@@ -237,7 +247,7 @@ WRITE_OFF = InvoiceAction(
     acts_on=InvoiceState(frozenset({"payment_due", "not_paid", "posted"})),
     done_when=InvoiceState(frozenset({"paid"}), written_off=True),
     leads_to="paid",
-    summary="Mark an unpaid invoice paid with a write-off credit note.",
+    summary="Mark an unpaid invoice `paid` with a write-off credit note.",
 )
 
 STOP_DUNNING = InvoiceAction(
@@ -248,7 +258,7 @@ STOP_DUNNING = InvoiceAction(
     acts_on=InvoiceState(frozenset({"payment_due"}), auto_collection_on=True),
     done_when=InvoiceState(frozenset({"not_paid"}), dunning_statuses=frozenset({"stopped"})),
     leads_to="not_paid",
-    summary="Stop dunning; the invoice becomes not_paid.",
+    summary="Stop dunning: the invoice becomes `not_paid`.",
 )
 
 PAUSE_DUNNING = InvoiceAction(
@@ -259,7 +269,7 @@ PAUSE_DUNNING = InvoiceAction(
         timestamp_field(
             "expected_payment_date",
             "future",
-            "Date until which dunning is paused; must be in the future.",
+            "Date until which dunning is paused (a timestamp): **must be in the future**.",
             required=True,
         ),
         COMMENT,
@@ -267,7 +277,7 @@ PAUSE_DUNNING = InvoiceAction(
     acts_on=InvoiceState(frozenset({"payment_due"}), auto_collection_on=True, dunning_paused=False),
     done_when=InvoiceState(frozenset({"payment_due"}), dunning_paused=True),
     leads_to="payment_due",
-    summary="Pause dunning until the expected payment date.",
+    summary="Pause dunning until `expected_payment_date`.",
     effect_fields=("expected_payment_date",),
 )
 
@@ -279,7 +289,7 @@ RESUME_DUNNING = InvoiceAction(
     acts_on=InvoiceState(frozenset({"payment_due"}), dunning_paused=True),
     done_when=InvoiceState(frozenset({"payment_due"}), dunning_paused=False),
     leads_to="payment_due",
-    summary="Resume a paused dunning.",
+    summary="Resume a paused dunning: it runs again.",
 )
 
 ACTIONS: Mapping[str, InvoiceAction] = {

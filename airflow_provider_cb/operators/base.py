@@ -1,468 +1,70 @@
-"""The shared base of every invoice action operator.
+"""The base of every Chargebee task: action operators, the selection and the sensor.
 
-A subclass names its :class:`~airflow_provider_cb.client.invoices.InvoiceAction`
-and takes that endpoint's body fields as keyword arguments (Airflow checks
-``partial()`` and ``expand()`` arguments against ``__init__`` signatures);
-template fields, validation and state handling all come from the entry.
-Modules that open connections are imported in ``execute`` so that parsing a DAG
-file stays cheap.
+What they share lives here once: the templated connection id, one hook per task
+execution (closed however the execution ends), the invoice link published as the
+task starts, and bad input or a bad connection failing the task without retries.
+It is a ``BaseOperator`` rather than a mixin because Airflow checks ``partial()``
+and ``expand()`` keywords against the ``__init__`` of its own operator classes only.
 """
 
 from __future__ import annotations
 
-import json
-import logging
-from collections.abc import Collection, Sequence
-from typing import TYPE_CHECKING, Any, ClassVar, cast
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
-from airflow.sdk import BaseOperator, BaseOperatorLink
-from airflow.sdk.exceptions import AirflowException, AirflowFailException, AirflowSkipException
+from airflow.sdk import BaseOperator
+from airflow.sdk.exceptions import AirflowFailException
 
-from airflow_provider_cb.client.bulk import FAILURE_POLICIES
 from airflow_provider_cb.client.errors import ChargebeeValidationError
-from airflow_provider_cb.client.idempotency import DEFAULT_IDENTITY_TEMPLATE, derive_key
-from airflow_provider_cb.client.invoices import InvoiceAction
-from airflow_provider_cb.client.validation import rendered_invoice_id, rendered_invoice_ids
-from airflow_provider_cb.links import ChargebeeInvoiceLink, publish_invoice_link
-from airflow_provider_cb.operators.report import publish_report, report_targets, start_report
+from airflow_provider_cb.links import publish_invoice_link
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
 
-    from airflow_provider_cb.client.bulk import BulkSummary
-    from airflow_provider_cb.client.clients import ChargebeeClient
-    from airflow_provider_cb.client.outcomes import ActionRecord
-    from airflow_provider_cb.client.report import AuditReport
+    from airflow_provider_cb.hooks.chargebee import ChargebeeHook
 
-log = logging.getLogger(__name__)
-
-IF_ALREADY_DONE = ("succeed", "skip", "fail")
-IF_NOT_ELIGIBLE = ("fail", "skip", "succeed")
-# ``dry_run`` is kept as ``is_dry_run``: BaseOperator.dry_run() is a method.
-COMMON_TEMPLATE_FIELDS = (
-    "invoice_id",
-    "invoice_ids",
-    "idempotency_key",
-    "skip_events",
-    "is_dry_run",
-    "report_path",
-)
-RESULT_XCOM_KEY = "chargebee_result"
+DEFAULT_CONN_ID = "chargebee_default"
 
 
-def action_template_fields(action: InvoiceAction) -> tuple[str, ...]:
-    return (*COMMON_TEMPLATE_FIELDS, *action.field_names)
+class ChargebeeBaseOperator(BaseOperator):
+    """A task that talks to Chargebee; subclasses implement :meth:`run`.
 
-
-def _choice(param: str, value: str, choices: Sequence[str]) -> str:
-    if value not in choices:
-        raise ValueError(f"{param}: {value!r} is not one of {', '.join(choices)}")
-    return value
-
-
-def _strict_bool(param: str, value: Any) -> bool:
-    """A bool, or the text a template renders from one; anything else is refused."""
-    if isinstance(value, bool):
-        return value
-    if value in ("true", "True"):
-        return True
-    if value in ("false", "False"):
-        return False
-    raise ChargebeeValidationError(
-        param, f"{value!r:.60} is not a boolean (true/false, True/False or a bool param)"
-    )
-
-
-def _gerund(action: str) -> str:
-    """``close`` -> ``closing``, ``stop_dunning`` -> ``stopping dunning on``."""
-    verb, _, rest = action.partition("_")
-    if verb.endswith("e"):
-        verb = verb[:-1]
-    elif len(verb) <= 4 and verb[-1] not in "aeiouwy" and verb[-2] in "aeiou":
-        verb += verb[-1]
-    return f"{verb}ing {rest} on" if rest else f"{verb}ing"
-
-
-def _name_chunk(context: Context, ids: Sequence[str]) -> None:
-    """Offer ``invoice_range`` (``inv_000101…inv_000200 (100)``) to a ``map_index_template``."""
-    label = f"{ids[0]}…{ids[-1]} ({len(ids)})" if ids else "no invoices (0)"
-    cast("dict[str, Any]", context)["invoice_range"] = label
-
-
-def asset_event_extra(result: dict[str, Any], *, run_id: str) -> dict[str, Any]:
-    """What a downstream DAG learns from the event: counts, totals per currency, the report."""
-    counts = result["counts"] if "counts" in result else {result["outcome"]: 1}
-    totals = result.get("totals")
-    if totals is None and result.get("currency_code") and result.get("total") is not None:
-        totals = {result["outcome"]: {result["currency_code"]: result["total"]}}
-    return {
-        "source": "chargebee",
-        "action": result["action"],
-        "run_id": run_id,
-        "dry_run": bool(result.get("dry_run", False)),
-        "counts": counts,
-        "totals": totals or {},
-        "report_path": result.get("report_path"),
-    }
-
-
-class InvoiceActionOperator(BaseOperator):
-    """Run one Chargebee invoice action on one invoice or, in bulk, on many.
-
-    :param invoice_id: the invoice to act on (templated; may come from XCom).
-    :param invoice_ids: many invoices at once (a list, XComArg or template); exclusive
-        with ``invoice_id``. Returns a summary instead of a single record.
-    :param chargebee_conn_id: the Chargebee connection.
-    :param dry_run: read the invoices and report what would happen; send no POST.
-        Templated: renders to a strict boolean (``true``/``false``, ``True``/``False``).
-    :param if_already_done: ``succeed`` (default), ``skip`` or ``fail``. A bulk task is
-        never skipped for some of its invoices: there ``skip`` records and goes on.
-    :param if_not_eligible: ``fail`` (default), ``skip`` or ``succeed`` (record it); in
-        bulk, ``skip`` records and goes on.
-    :param failure_policy: bulk only: ``fail_at_end`` (default), ``fail_fast`` or ``record``.
-    :param skip_events: suppress Chargebee's ``actions``, ``webhook`` and/or ``email``.
-    :param idempotency_key: template naming the attempt; the key sent is derived from it,
-        the action and the invoice id. The default names DAG, task, run and map index.
-    :param include_invoice: put the full invoice in each record.
-    :param max_workers: bulk only: concurrent requests.
-    :param canary_size: bulk only: act on the first N invoices, and on the rest only
-        when none of those failed.
-    :param requests_per_minute: override the connection's rate budget for this task.
-    :param report_path: write an audit report after the task (templated): a CSV with
-        one row per invoice and a Markdown summary beside it, to a local path or any
-        URL ``ObjectStoragePath`` takes; a mapped task's files carry its map index.
+    :param chargebee_conn_id: the Chargebee connection (templated).
     """
 
-    action: ClassVar[InvoiceAction]
-    template_fields: Sequence[str] = COMMON_TEMPLATE_FIELDS
-    ui_color = "#ffd7c2"
-    operator_extra_links: Collection[BaseOperatorLink] = (ChargebeeInvoiceLink(),)
+    template_fields: Sequence[str] = ("chargebee_conn_id",)
 
-    def __init__(
-        self,
-        *,
-        invoice_id: str | None = None,
-        invoice_ids: Any = None,
-        chargebee_conn_id: str = "chargebee_default",
-        dry_run: bool | str = False,
-        if_already_done: str = "succeed",
-        if_not_eligible: str = "fail",
-        failure_policy: str = "fail_at_end",
-        skip_events: Any = None,
-        idempotency_key: str = DEFAULT_IDENTITY_TEMPLATE,
-        include_invoice: bool = False,
-        max_workers: int = 8,
-        requests_per_minute: float | None = None,
-        canary_size: int | None = None,
-        report_path: str | None = None,
-        **kwargs: Any,
-    ) -> None:
+    def __init__(self, *, chargebee_conn_id: str = DEFAULT_CONN_ID, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        if (invoice_id is None) == (invoice_ids is None):
-            raise ValueError(
-                f"{self.task_id}: pass exactly one of invoice_id (one invoice) "
-                "or invoice_ids (bulk)"
-            )
-        if not 1 <= max_workers <= 64:
-            raise ValueError(f"max_workers: {max_workers!r} must be from 1 to 64")
-        if not isinstance(dry_run, bool | str):
-            raise ValueError(f"dry_run: {dry_run!r} must be a bool or a template")
-        if canary_size is not None and (
-            isinstance(canary_size, bool) or not isinstance(canary_size, int) or canary_size < 1
-        ):
-            raise ValueError(f"canary_size: {canary_size!r} must be a positive integer")
-        self.invoice_id = invoice_id
-        self.invoice_ids = invoice_ids
-        # Decided here: a template may render either field to None at run time.
-        self._bulk = invoice_ids is not None
-        if self._bulk:
-            self.operator_extra_links = ()  # many invoices have no one page to link to
         self.chargebee_conn_id = chargebee_conn_id
-        self.is_dry_run = dry_run
-        self.if_already_done = _choice("if_already_done", if_already_done, IF_ALREADY_DONE)
-        self.if_not_eligible = _choice("if_not_eligible", if_not_eligible, IF_NOT_ELIGIBLE)
-        self.failure_policy = _choice("failure_policy", failure_policy, FAILURE_POLICIES)
-        self.skip_events = skip_events
-        self.idempotency_key = idempotency_key
-        self.include_invoice = include_invoice
-        self.max_workers = max_workers
-        self.requests_per_minute = requests_per_minute
-        self._bulk_running = False
-        self.canary_size = canary_size
-        self.report_path = report_path
-        self._report: AuditReport | None = None
-        self._report_target: str | None = None
+        self._hook: ChargebeeHook | None = None
 
-    def body_fields(self) -> dict[str, Any]:
-        """The endpoint's body fields, checked; raises before anything is sent."""
-        values = {name: getattr(self, name, None) for name in self.action.field_names}
-        return self.action.build_body(values)
+    def hook_options(self) -> dict[str, Any]:
+        """Keyword arguments of this task's hook beyond the connection id."""
+        return {}
 
-    def execute(self, context: Context) -> dict[str, Any]:
+    @property
+    def hook(self) -> ChargebeeHook:
+        """The execution's hook, made on first use from the rendered connection id."""
+        if self._hook is None:
+            # Imported here: parsing a DAG file needs no HTTP client.
+            from airflow_provider_cb.hooks.chargebee import ChargebeeHook
+
+            self._hook = ChargebeeHook(self.chargebee_conn_id, **self.hook_options())
+        return self._hook
+
+    def execute(self, context: Context) -> Any:
         publish_invoice_link(self, context)
         try:
-            result = self._execute(context)
+            return self.run(context)
         except ChargebeeValidationError as error:
             # Bad input or a bad connection: no retry can fix it, and nothing was sent.
             raise AirflowFailException(f"{self.task_id}: {error}") from error
-        self._describe_outlet_events(context, result)
-        return result
-
-    def _describe_outlet_events(self, context: Context, result: dict[str, Any]) -> None:
-        """Give each outlet's asset event the task's summary, for the DAGs scheduled on it."""
-        if not self.outlets:
-            return
-        extra = asset_event_extra(result, run_id=context["run_id"])
-        events = context["outlet_events"]
-        for outlet in self.outlets:
-            events[outlet].extra.update(extra)
-
-    def on_kill(self) -> None:
-        """SIGTERM during a bulk run: stop it where it is, so its summary is saved first.
-
-        Airflow calls this from the SIGTERM handler and lets ``execute`` run on; the
-        exception raised here unwinds the bulk run, which records every invoice in
-        flight, and ``_run_bulk`` pushes the summary before the task ends.
-        """
-        if self._bulk_running:
-            from airflow.sdk.exceptions import AirflowTaskTerminated
-
-            raise AirflowTaskTerminated(f"{self.task_id}: terminated during a bulk run")
-
-    def _execute(self, context: Context) -> dict[str, Any]:
-        from airflow_provider_cb.hooks.chargebee import ChargebeeHook
-
-        self.is_dry_run = _strict_bool("dry_run", self.is_dry_run)
-        fields = self.body_fields()
-        identity = self.idempotency_key
-        ids = (
-            rendered_invoice_ids("invoice_ids", self.invoice_ids)
-            if self._bulk
-            else [rendered_invoice_id("invoice_id", self.invoice_id)]
-        )
-        keys = {
-            invoice_id: derive_key(identity, self.action.name, invoice_id) for invoice_id in ids
-        }
-        ti = context["ti"]
-        map_index = ti.map_index if ti.map_index is not None else -1
-        if self.report_path is not None:
-            self._report_target = report_targets(self.report_path, map_index)[0]
-            self._report = start_report(context["run_id"], ti.try_number, self.action.name)
-        hook = ChargebeeHook(
-            self.chargebee_conn_id,
-            skip_events=self.skip_events,
-            requests_per_minute=self.requests_per_minute,
-        )
-        try:
-            client = hook.get_conn()
-            if self.execution_timeout is not None:
-                # Waiting out an in-flight duplicate never outlasts the task.
-                client.transport.in_progress_wait = min(
-                    client.transport.in_progress_wait, self.execution_timeout.total_seconds()
-                )
-            if not self._bulk:
-                record = self._act(client, ids[0], fields, keys[ids[0]])
-                if self._report is not None:
-                    self._report.add(record)
-                return self._finish_single(context, record)
-            return self._run_bulk(context, client, ids, fields, keys)
         finally:
-            hook.close()
-            if self._report is not None and self.report_path is not None:
-                # Whatever ended the task, the report says what is known.
-                publish_report(
-                    self._report,
-                    self.report_path,
-                    map_index,
-                    {
-                        "task": f"`{self.task_id}`",
-                        "dry run": "yes" if self.is_dry_run else "no",
-                        **fields,  # what Chargebee was sent: the comment names the approver
-                    },
-                )
+            if self._hook is not None:
+                self._hook.close()
+                self._hook = None
 
-    def _act(
-        self, client: ChargebeeClient, invoice_id: str, fields: dict[str, Any], key: str
-    ) -> ActionRecord:
-        from airflow_provider_cb.client.outcomes import perform_action, preview_action
-
-        if self.is_dry_run:
-            return preview_action(
-                client,
-                self.action,
-                invoice_id,
-                include_invoice=self.include_invoice,
-                fields=fields,
-            )
-        return perform_action(
-            client,
-            self.action,
-            invoice_id,
-            fields=fields,
-            idempotency_key=key,
-            include_invoice=self.include_invoice,
-        )
-
-    def _is_failure(self, record: ActionRecord) -> bool:
-        return (
-            record.outcome == "failed"
-            or (record.outcome == "not_eligible" and self.if_not_eligible == "fail")
-            or (record.outcome == "already_done" and self.if_already_done == "fail")
-        )
-
-    def _finish_single(self, context: Context, record: ActionRecord) -> dict[str, Any]:
-        result = record.as_dict()
-        if self._report_target is not None:
-            result["report_path"] = self._report_target
-        log.info(
-            "%s%s %s: %s",
-            "DRY RUN " if self.is_dry_run else "",
-            self.action.name,
-            record.invoice_id,
-            json.dumps(result),
-        )
-        choice = {
-            "already_done": self.if_already_done,
-            "not_eligible": self.if_not_eligible,
-        }.get(record.outcome, "succeed")
-        if record.outcome == "failed":
-            self._push_result(context, result)
-            if record.retryable:
-                raise AirflowException(f"{record.invoice_id}: {record.message}")
-            raise AirflowFailException(f"{record.invoice_id}: {record.message}")
-        if choice == "skip":
-            self._push_result(context, result)
-            raise AirflowSkipException(f"{record.invoice_id}: {record.outcome}")
-        if choice == "fail":
-            self._push_result(context, result)
-            detail = record.message or f"already in the target state ({record.status_after})"
-            raise AirflowFailException(f"{record.invoice_id}: {record.outcome}: {detail}")
-        return result
-
-    def _run_bulk(
-        self,
-        context: Context,
-        client: ChargebeeClient,
-        ids: list[str],
-        fields: dict[str, Any],
-        keys: dict[str, str],
-    ) -> dict[str, Any]:
-        from airflow_provider_cb.client.bulk import BulkSummary, run_bulk
-        from airflow_provider_cb.client.canary import run_with_canary
-
-        self._log_start(client, len(ids))
-        _name_chunk(context, ids)
-        summary = BulkSummary(
-            action=self.action.name,
-            total=len(ids),
-            listener=self._report.add if self._report is not None else None,
-        )
-
-        def run(batch: Sequence[str], stop_on_failure: bool) -> None:
-            run_bulk(
-                batch,
-                lambda invoice_id: self._act(client, invoice_id, fields, keys[invoice_id]),
-                action=self.action.name,
-                total=len(ids),
-                max_workers=self.max_workers,
-                is_failure=self._is_failure,
-                fail_fast=stop_on_failure or self.failure_policy == "fail_fast",
-                retries=lambda: client.transport.retries,
-                summary=summary,
-                keys=keys,
-            )
-
-        self._bulk_running = True
-        try:
-            run_with_canary(
-                ids,
-                run,
-                summary=summary,
-                canary_size=self.canary_size or len(ids),
-                is_failure=self._is_failure,
-            )
-        except BaseException:
-            result = self._summary_result(summary)
-            log.error("%s interrupted; summary so far: %s", self.action.name, json.dumps(result))
-            self._push_result(context, result)
-            raise
-        finally:
-            self._bulk_running = False
-        self._log_preview(summary)
-        return self._finish_bulk(context, summary)
-
-    def _log_start(self, client: ChargebeeClient, count: int) -> None:
-        """One line a controller reads first: what, how many, how fast, for real or not."""
-        rate = client.transport.budget.requests_per_minute
-        log.info(
-            "%s%s %d invoices at <= %s/min with %d workers, dry run: %s",
-            "DRY RUN: " if self.is_dry_run else "",
-            _gerund(self.action.name),
-            count,
-            f"{rate:g}" if rate else "unlimited",
-            self.max_workers,
-            "yes" if self.is_dry_run else "no",
-        )
-        if count == 0:
-            log.info("%s: nothing to do, no invoices were selected", self.action.name)
-
-    def _log_preview(self, summary: BulkSummary) -> None:
-        """A dry run lists each invoice it would act on, with its amount when known."""
-        if not self.is_dry_run:
-            return
-        for record in summary.records:
-            if record.outcome == "would_act":
-                found = record.as_dict()
-                amount = (
-                    f" ({found.get('amount_due')} {found.get('currency_code')} due)"
-                    if found.get("amount_due") is not None
-                    else ""
-                )
-                log.info("DRY RUN: would %s %s%s", self.action.name, record.invoice_id, amount)
-
-    def _summary_result(self, summary: BulkSummary) -> dict[str, Any]:
-        result = summary.as_dict()
-        result["dry_run"] = self.is_dry_run
-        if self._report_target is not None:
-            result["report_path"] = self._report_target
-        return result
-
-    def _finish_bulk(self, context: Context, summary: BulkSummary) -> dict[str, Any]:
-        result = self._summary_result(summary)
-        failures = [record for record in summary.records if self._is_failure(record)]
-        failure_count = sum(
-            count
-            for outcome, count in summary.counts.items()
-            if outcome == "failed"
-            or (outcome == "not_eligible" and self.if_not_eligible == "fail")
-            or (outcome == "already_done" and self.if_already_done == "fail")
-        )
-        log.info(
-            "%s%s: %s in %.1fs",
-            "DRY RUN " if self.is_dry_run else "",
-            self.action.name,
-            json.dumps(result["counts"]),
-            summary.elapsed_seconds,
-        )
-        if (failure_count or summary.stopped_early) and self.failure_policy != "record":
-            self._push_result(context, result)
-            listed = "; ".join(
-                f"{record.invoice_id} {record.outcome} "
-                f"({record.reason or record.api_error_code or record.message})"
-                for record in failures[:20]
-            )
-            more = f" and {failure_count - 20} more" if failure_count > 20 else ""
-            message = (
-                f"{failure_count} of {summary.total} invoices failed: {listed}{more}. "
-                "A retry acts only on what is not done yet."
-            )
-            if any(record.retryable for record in failures):
-                raise AirflowException(message)
-            raise AirflowFailException(message)
-        return result
-
-    def _push_result(self, context: Context, result: dict[str, Any]) -> None:
-        """Keep the record of a failed task in XCom, since its return value is lost."""
-        ti = context.get("ti")
-        if ti is not None:
-            ti.xcom_push(key=RESULT_XCOM_KEY, value=result)
+    def run(self, context: Context) -> Any:
+        """The task's work; its return value is the task's XCom."""
+        raise NotImplementedError

@@ -6,7 +6,7 @@ import datetime as dt
 from typing import Any
 
 from airflow_provider_cb.client import invoices
-from airflow_provider_cb.operators.base import InvoiceActionOperator, action_template_fields
+from airflow_provider_cb.operators.action import InvoiceActionOperator, action_template_fields
 
 DateLike = dt.datetime | str | int
 

@@ -7,11 +7,11 @@ import logging
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from airflow.sdk import BaseOperator
 from airflow.sdk.exceptions import AirflowFailException
 
 from airflow_provider_cb.client.periods import check_period, check_timezone, resolve_period
 from airflow_provider_cb.client.plans import SelectionPlan, check_max_amount_due
+from airflow_provider_cb.operators.base import ChargebeeBaseOperator
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
@@ -24,13 +24,14 @@ DEFAULT_MAX_RESULTS = 10_000
 PLAN_XCOM_KEY = "chargebee_plan"
 
 
-class ListInvoicesOperator(BaseOperator):
+class ListInvoicesOperator(ChargebeeBaseOperator):
     """Return the ids of the invoices matching Chargebee's filters, within a period.
 
     Pages are read 100 at a time and only ids are returned, so XCom stays small;
     the plan (count, sums per currency, largest invoices, range) goes to the XCom
     key ``chargebee_plan`` and to the log.
 
+    :param chargebee_conn_id: the Chargebee connection (templated).
     :param status: e.g. ``"pending"`` or ``["payment_due", "not_paid"]``.
     :param date: e.g. ``{"before": "2026-10-01T00:00:00Z"}``; an explicit date filter wins
         over ``period``.
@@ -49,6 +50,7 @@ class ListInvoicesOperator(BaseOperator):
     """
 
     template_fields: Sequence[str] = (
+        *ChargebeeBaseOperator.template_fields,
         "status",
         "date",
         "customer_id",
@@ -59,7 +61,6 @@ class ListInvoicesOperator(BaseOperator):
     def __init__(
         self,
         *,
-        chargebee_conn_id: str = "chargebee_default",
         status: Any = None,
         date: Any = None,
         period: str = "data_interval",
@@ -77,7 +78,6 @@ class ListInvoicesOperator(BaseOperator):
             raise ValueError(f"max_results: {max_results!r} must be a positive integer")
         if chunk_size is not None and (not isinstance(chunk_size, int) or chunk_size < 1):
             raise ValueError(f"chunk_size: {chunk_size!r} must be a positive integer")
-        self.chargebee_conn_id = chargebee_conn_id
         self.status = status
         self.date = date
         self.period = check_period(period)
@@ -113,35 +113,22 @@ class ListInvoicesOperator(BaseOperator):
             "sort_by": "date",
         }
 
-    def execute(self, context: Context) -> list[str] | list[list[str]]:
-        from airflow_provider_cb.client.errors import ChargebeeValidationError
-
-        try:
-            return self._select(context)
-        except ChargebeeValidationError as error:
-            raise AirflowFailException(f"{self.task_id}: {error}") from error
-
-    def _select(self, context: Context) -> list[str] | list[list[str]]:
+    def run(self, context: Context) -> list[str] | list[list[str]]:
         from airflow_provider_cb.client.clients import pages_for
-        from airflow_provider_cb.hooks.chargebee import ChargebeeHook
 
         period = self.resolve_period(context)
         filters = self.filters(period)
         stated = {k: v for k, v in filters.items() if v is not None and k != "sort_by"}
         plan = SelectionPlan(period.label() if period else f"per date filter {self.date!r}")
-        hook = ChargebeeHook(self.chargebee_conn_id)
         ids: list[str] = []
-        try:
-            for invoice in hook.iter_invoices(max_pages=pages_for(self.max_results), **filters):
-                if len(ids) == self.max_results:
-                    raise AirflowFailException(
-                        f"more than max_results={self.max_results} invoices match {stated}; "
-                        "raise max_results or narrow the filters"
-                    )
-                ids.append(invoice["id"])
-                plan.add(invoice)
-        finally:
-            hook.close()
+        for invoice in self.hook.iter_invoices(max_pages=pages_for(self.max_results), **filters):
+            if len(ids) == self.max_results:
+                raise AirflowFailException(
+                    f"more than max_results={self.max_results} invoices match {stated}; "
+                    "raise max_results or narrow the filters"
+                )
+            ids.append(invoice["id"])
+            plan.add(invoice)
         log.info(
             "selected %d %sinvoices dated %s; filters: %s",
             len(ids),

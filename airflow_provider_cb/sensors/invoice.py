@@ -23,16 +23,15 @@ from airflow_provider_cb.client.waiting import (
     read_batches,
     wait_event,
 )
-from airflow_provider_cb.links import ChargebeeInvoiceLink, publish_invoice_link
+from airflow_provider_cb.links import ChargebeeInvoiceLink
+from airflow_provider_cb.operators.base import ChargebeeBaseOperator
 from airflow_provider_cb.triggers.invoice import ChargebeeInvoiceTrigger
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
 
-    from airflow_provider_cb.hooks.chargebee import ChargebeeHook
 
-
-class ChargebeeInvoiceSensor(BaseSensorOperator):
+class ChargebeeInvoiceSensor(ChargebeeBaseOperator, BaseSensorOperator):
     """Wait until invoices have one of the target statuses or dunning statuses.
 
     The task fails at once, without waiting out its timeout, when an invoice is in
@@ -46,14 +45,18 @@ class ChargebeeInvoiceSensor(BaseSensorOperator):
     :param target_statuses: e.g. ``["paid"]``; see ``INVOICE_STATUSES``.
     :param target_dunning_statuses: e.g. ``["exhausted"]``; see ``DUNNING_STATUSES``.
         The wait ends when either list matches; at least one is required.
-    :param chargebee_conn_id: the Chargebee connection.
+    :param chargebee_conn_id: the Chargebee connection (templated).
     :param deferrable: wait in the triggerer, which frees the worker slot between polls.
     :return: one invoice: ``{"outcome", "invoice_id", "status", "dunning_status", ...}``
         as last read; many: ``{"outcome", "invoices", "statuses", "dunning_statuses", ...}``
         with counts per status.
     """
 
-    template_fields: Sequence[str] = ("invoice_id", "invoice_ids")
+    template_fields: Sequence[str] = (
+        *ChargebeeBaseOperator.template_fields,
+        "invoice_id",
+        "invoice_ids",
+    )
     operator_extra_links: Collection[BaseOperatorLink] = (ChargebeeInvoiceLink(),)
 
     def __init__(
@@ -63,7 +66,6 @@ class ChargebeeInvoiceSensor(BaseSensorOperator):
         invoice_ids: Any = None,
         target_statuses: Sequence[str] | None = None,
         target_dunning_statuses: Sequence[str] | None = None,
-        chargebee_conn_id: str = "chargebee_default",
         deferrable: bool = conf.getboolean("operators", "default_deferrable", fallback=False),
         **kwargs: Any,
     ) -> None:
@@ -79,16 +81,7 @@ class ChargebeeInvoiceSensor(BaseSensorOperator):
         self.target_statuses, self.target_dunning_statuses = check_targets(
             target_statuses, target_dunning_statuses
         )
-        self.chargebee_conn_id = chargebee_conn_id
         self.deferrable = deferrable
-
-    def execute(self, context: Context) -> Any:
-        publish_invoice_link(self, context)
-        try:
-            return self._execute(context)
-        except ChargebeeValidationError as error:
-            # A bad invoice id or connection: no retry can fix it, and nothing was sent.
-            raise AirflowFailException(f"{self.task_id}: {error}") from error
 
     def _watched(self) -> tuple[str | None, list[str] | None]:
         """The rendered id or ids, checked: a bad one fails the task before any request."""
@@ -96,9 +89,10 @@ class ChargebeeInvoiceSensor(BaseSensorOperator):
             return None, rendered_invoice_ids("invoice_ids", self.invoice_ids)
         return rendered_invoice_id("invoice_id", self.invoice_id), None
 
-    def _execute(self, context: Context) -> Any:
+    def run(self, context: Context) -> Any:
         if not self.deferrable:
-            return super().execute(context)
+            # The poke loop, under the base's hook and error handling.
+            return BaseSensorOperator.execute(self, context)
         # One read first: invoices already there need no trip through the triggerer.
         first = self.poke(context)
         if first.is_done:
@@ -118,26 +112,20 @@ class ChargebeeInvoiceSensor(BaseSensorOperator):
         )
 
     def poke(self, context: Context) -> PokeReturnValue:
-        from airflow_provider_cb.hooks.chargebee import ChargebeeHook
-
         invoice_id, invoice_ids = self._watched()
-        hook = ChargebeeHook(self.chargebee_conn_id)
-        try:
-            if invoice_ids is not None:
-                event = self._read_many(hook, invoice_ids)
-            else:
-                assert invoice_id is not None
-                event = self._read_one(hook, invoice_id)
-        finally:
-            hook.close()
+        if invoice_ids is not None:
+            event = self._read_many(invoice_ids)
+        else:
+            assert invoice_id is not None
+            event = self._read_one(invoice_id)
         if event is None:
             return PokeReturnValue(False)
         return PokeReturnValue(True, self.execute_complete(context, event))
 
-    def _read_one(self, hook: ChargebeeHook, invoice_id: str) -> dict[str, Any] | None:
+    def _read_one(self, invoice_id: str) -> dict[str, Any] | None:
         """One GET of the invoice: the event that ends the wait, or None to keep waiting."""
         try:
-            invoice = hook.get_invoice(invoice_id)
+            invoice = self.hook.get_invoice(invoice_id)
         except ChargebeeError as error:
             return wait_event("error", invoice_id, message=str(error), retryable=error.retryable)
         self.log.info(
@@ -148,13 +136,13 @@ class ChargebeeInvoiceSensor(BaseSensorOperator):
         )
         return end_of_wait(invoice_id, invoice, self.target_statuses, self.target_dunning_statuses)
 
-    def _read_many(self, hook: ChargebeeHook, invoice_ids: list[str]) -> dict[str, Any] | None:
+    def _read_many(self, invoice_ids: list[str]) -> dict[str, Any] | None:
         """One list request per 100 invoices: the event that ends the wait, or None."""
         targets = self.target_statuses, self.target_dunning_statuses
         invoices: dict[str, Mapping[str, Any]] = {}
         try:
             for batch in read_batches(invoice_ids):
-                page, _ = hook.get_conn().list_invoices_page(limit=BATCH_READ_SIZE, id=batch)
+                page, _ = self.hook.get_conn().list_invoices_page(limit=BATCH_READ_SIZE, id=batch)
                 invoices.update((str(invoice.get("id")), invoice) for invoice in page)
         except ChargebeeError as error:
             return batch_event("error", invoice_ids, message=str(error), retryable=error.retryable)

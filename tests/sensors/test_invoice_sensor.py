@@ -168,3 +168,33 @@ def test_deferrable_mode_in_a_dag_run(
     assert xcom_of(dag_run, "wait")["status"] == "paid"
     assert reads_of(emulator, "inv_1") >= 4
     assert sensor_writes(emulator) == []
+
+
+class ClientRecordingSensor(ChargebeeInvoiceSensor):
+    """The sensor, noting the hook and client each poke read through."""
+
+    used: list[tuple[Any, Any]]
+
+    def poke(self, context: Any) -> Any:
+        self.used.append((self.hook, self.hook.get_conn()))
+        return super().poke(context)
+
+
+def test_one_hook_serves_every_poke_and_is_closed_at_the_end(
+    emulator: ChargebeeEmulator, pay_after_reads: Callable[[str, int], None]
+) -> None:
+    emulator.add_invoice("inv_1", status="payment_due")
+    pay_after_reads("inv_1", 3)
+    sensor = ClientRecordingSensor(
+        task_id="wait", invoice_id="inv_1", target_statuses=["paid"], poke_interval=0.05
+    )
+    sensor.used = []
+
+    assert sensor.execute({})["status"] == "paid"  # type: ignore[arg-type]
+
+    assert len(sensor.used) >= 4
+    assert len({id(hook) for hook, _ in sensor.used}) == 1
+    assert len({id(client) for _, client in sensor.used}) == 1
+    hook, client = sensor.used[0]
+    assert hook.get_conn() is not client, "the hook was not closed when the task ended"
+    hook.close()

@@ -1,0 +1,127 @@
+"""How an action task ends: the verdict on each outcome, and the result it leaves behind.
+
+The verdict follows the task's ``if_already_done``, ``if_not_eligible`` and
+``failure_policy``. A failing task keeps its record or summary in XCom, since its
+return value is lost; a finished one describes itself in its outlets' asset events.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from airflow.sdk.exceptions import AirflowException, AirflowFailException, AirflowSkipException
+
+if TYPE_CHECKING:
+    from airflow.sdk import Context
+
+    from airflow_provider_cb.client.bulk import BulkSummary
+    from airflow_provider_cb.client.outcomes import ActionRecord
+
+IF_ALREADY_DONE = ("succeed", "skip", "fail")
+IF_NOT_ELIGIBLE = ("fail", "skip", "succeed")
+FAILURE_POLICIES = ("fail_at_end", "fail_fast", "record")
+RESULT_XCOM_KEY = "chargebee_result"
+LISTED_FAILURES = 20
+
+
+def _choice(param: str, value: str, choices: Sequence[str]) -> str:
+    if value not in choices:
+        raise ValueError(f"{param}: {value!r} is not one of {', '.join(choices)}")
+    return value
+
+
+@dataclass(frozen=True)
+class Verdicts:
+    """The task's choices per outcome; checked when the operator is built."""
+
+    if_already_done: str
+    if_not_eligible: str
+    failure_policy: str
+
+    def __post_init__(self) -> None:
+        _choice("if_already_done", self.if_already_done, IF_ALREADY_DONE)
+        _choice("if_not_eligible", self.if_not_eligible, IF_NOT_ELIGIBLE)
+        _choice("failure_policy", self.failure_policy, FAILURE_POLICIES)
+
+    def choice(self, outcome: str) -> str:
+        """``succeed``, ``skip`` or ``fail`` for one outcome."""
+        if outcome == "failed":
+            return "fail"
+        return {"already_done": self.if_already_done, "not_eligible": self.if_not_eligible}.get(
+            outcome, "succeed"
+        )
+
+    def is_failure(self, record: ActionRecord) -> bool:
+        return self.choice(record.outcome) == "fail"
+
+    def end_single(
+        self, context: Context, record: ActionRecord, result: dict[str, Any]
+    ) -> dict[str, Any]:
+        """The result of a single-invoice task, or the exception that ends it."""
+        choice = self.choice(record.outcome)
+        if choice == "succeed":
+            return result
+        push_result(context, result)
+        if record.outcome == "failed":
+            if record.retryable:
+                raise AirflowException(f"{record.invoice_id}: {record.message}")
+            raise AirflowFailException(f"{record.invoice_id}: {record.message}")
+        if choice == "skip":
+            raise AirflowSkipException(f"{record.invoice_id}: {record.outcome}")
+        detail = record.message or f"already in the target state ({record.status_after})"
+        raise AirflowFailException(f"{record.invoice_id}: {record.outcome}: {detail}")
+
+    def end_bulk(
+        self, context: Context, summary: BulkSummary, result: dict[str, Any]
+    ) -> dict[str, Any]:
+        """The summary of a bulk task, or the exception listing what failed."""
+        failure_count = sum(
+            count for outcome, count in summary.counts.items() if self.choice(outcome) == "fail"
+        )
+        if not (failure_count or summary.stopped_early) or self.failure_policy == "record":
+            return result
+        push_result(context, result)
+        failures = [record for record in summary.records if self.is_failure(record)]
+        listed = "; ".join(
+            f"{record.invoice_id} {record.outcome} "
+            f"({record.reason or record.api_error_code or record.message})"
+            for record in failures[:LISTED_FAILURES]
+        )
+        more = (
+            f" and {failure_count - LISTED_FAILURES} more"
+            if failure_count > LISTED_FAILURES
+            else ""
+        )
+        message = (
+            f"{failure_count} of {summary.total} invoices failed: {listed}{more}. "
+            "A retry acts only on what is not done yet."
+        )
+        if any(record.retryable for record in failures):
+            raise AirflowException(message)
+        raise AirflowFailException(message)
+
+
+def push_result(context: Context, result: dict[str, Any]) -> None:
+    """Keep the record of a failed task in XCom, since its return value is lost."""
+    ti = context.get("ti")
+    if ti is not None:
+        ti.xcom_push(key=RESULT_XCOM_KEY, value=result)
+
+
+def asset_event_extra(result: Mapping[str, Any], *, run_id: str) -> dict[str, Any]:
+    """What a downstream DAG learns from the event: counts, totals per currency, the report."""
+    counts = result["counts"] if "counts" in result else {result["outcome"]: 1}
+    totals = result.get("totals")
+    if totals is None and result.get("currency_code") and result.get("total") is not None:
+        totals = {result["outcome"]: {result["currency_code"]: result["total"]}}
+    return {
+        "source": "chargebee",
+        "action": result["action"],
+        "run_id": run_id,
+        "dry_run": bool(result.get("dry_run", False)),
+        "counts": counts,
+        "totals": totals or {},
+        "report_path": result.get("report_path"),
+    }
