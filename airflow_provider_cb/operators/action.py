@@ -24,14 +24,20 @@ from airflow_provider_cb.client.validation import rendered_invoice_id, rendered_
 from airflow_provider_cb.links import ChargebeeInvoiceLink
 from airflow_provider_cb.operators.base import ChargebeeBaseOperator
 from airflow_provider_cb.operators.bulk import log_preview, log_start, name_chunk
-from airflow_provider_cb.operators.endings import Verdicts, asset_event_extra, push_result
+from airflow_provider_cb.operators.endings import (
+    Verdicts,
+    asset_event_extra,
+    push_result,
+    selection_period,
+)
 from airflow_provider_cb.operators.report import publish_report, report_targets, start_report
+from airflow_provider_cb.operators.selection import PLAN_XCOM_KEY
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
 
-    from airflow_provider_cb.client.clients import ChargebeeClient
     from airflow_provider_cb.client.bulk import BulkSummary
+    from airflow_provider_cb.client.clients import ChargebeeClient
     from airflow_provider_cb.client.outcomes import ActionRecord
     from airflow_provider_cb.client.report import AuditReport
 
@@ -164,7 +170,13 @@ class InvoiceActionOperator(ChargebeeBaseOperator):
         result = self._act_on_all(context)
         if self.outlets:
             # Each outlet's asset event carries the summary, for the DAGs scheduled on it.
-            extra = asset_event_extra(result, run_id=context["run_id"])
+            upstream = sorted(self.upstream_task_ids)
+            plans = (
+                context["ti"].xcom_pull(task_ids=upstream, key=PLAN_XCOM_KEY) if upstream else []
+            )
+            extra = asset_event_extra(
+                result, run_id=context["run_id"], period=selection_period(plans or [])
+            )
             for outlet in self.outlets:
                 context["outlet_events"][outlet].extra.update(extra)
         return result

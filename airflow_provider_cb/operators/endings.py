@@ -110,8 +110,10 @@ def push_result(context: Context, result: dict[str, Any]) -> None:
         ti.xcom_push(key=RESULT_XCOM_KEY, value=result)
 
 
-def asset_event_extra(result: Mapping[str, Any], *, run_id: str) -> dict[str, Any]:
-    """What a downstream DAG learns from the event: counts, totals per currency, the report."""
+def asset_event_extra(
+    result: Mapping[str, Any], *, run_id: str, period: str | None = None
+) -> dict[str, Any]:
+    """What a downstream DAG learns from the event: the period, counts, totals, the report."""
     counts = result["counts"] if "counts" in result else {result["outcome"]: 1}
     totals = result.get("totals")
     if totals is None and result.get("currency_code") and result.get("total") is not None:
@@ -120,8 +122,19 @@ def asset_event_extra(result: Mapping[str, Any], *, run_id: str) -> dict[str, An
         "source": "chargebee",
         "action": result["action"],
         "run_id": run_id,
+        "period": period,
         "dry_run": bool(result.get("dry_run", False)),
         "counts": counts,
         "totals": totals or {},
         "report_path": result.get("report_path"),
     }
+
+
+def selection_period(plans: Sequence[Any]) -> str | None:
+    """The range the upstream selection listed (its ``chargebee_plan``), when exactly one did.
+
+    None when the invoice ids came from anywhere else: an event claims no period it
+    cannot show.
+    """
+    ranges = {plan["range"] for plan in plans if isinstance(plan, Mapping) and plan.get("range")}
+    return ranges.pop() if len(ranges) == 1 else None

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import pendulum
+
 from airflow_provider_cb.testing import ChargebeeEmulator
 from airflow_provider_cb.testing.dags import DagFolder
 from tests.dags.test_operators_in_dags import run
@@ -45,6 +47,7 @@ CloseInvoiceOperator(task_id="close", invoice_ids=["inv_000001", "inv_000002"],
         "source": "chargebee",
         "action": "close",
         "run_id": dag_run.run_id,
+        "period": None,  # the ids came from no selection: the event claims no period
         "dry_run": False,
         "counts": {"done": 2},
         "totals": {"done": {"EUR": 5000}},
@@ -66,3 +69,22 @@ CloseInvoiceOperator(task_id="close", invoice_ids=[], outlets=[Asset({URI!r})])
     assert dag_run.state == "success"
     (extra,) = events_of(URI, dag_run.run_id)
     assert (extra["counts"], extra["totals"]) == ({}, {})
+
+
+def test_the_event_names_the_period_the_upstream_selection_listed(
+    chargebee_dags: DagFolder, chargebee_conn_env: ChargebeeEmulator
+) -> None:
+    chargebee_conn_env.seed(3, status="pending", date="2026-10-15T12:00:00Z")
+    dag_run = run(
+        chargebee_dags,
+        "asset_period",
+        f"""
+from airflow.sdk import Asset
+selected = ListInvoicesOperator(task_id="select", status="pending", period="month")
+CloseInvoiceOperator(task_id="close", invoice_ids=selected.output, outlets=[Asset({URI!r})])
+""",
+        logical_date=pendulum.datetime(2026, 10, 20, tz="UTC"),
+    )
+    assert dag_run.state == "success"
+    (extra,) = events_of(URI, dag_run.run_id)
+    assert (extra["period"], extra["counts"]) == ("2026-10-01..2026-10-31 UTC", {"done": 3})

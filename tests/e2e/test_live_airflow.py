@@ -64,11 +64,16 @@ def test_the_scheduled_month_end_closes_the_month_and_signals_the_ledger(
     (event,) = [e for e in events if e["uri"] == "chargebee://acme/month-end-close"]
     assert (event["extra"]["action"], event["extra"]["counts"]) == ("close", {"done": 12})
     assert event["extra"]["totals"] == {"done": {"USD": 120_000}}
+    month = SEED_DATE.start_of("month")
+    period = f"{month.to_date_string()}..{month.end_of('month').to_date_string()} UTC"
+    assert event["extra"]["period"] == period
     # ...and the ledger DAG scheduled on that asset runs on it and reads it.
     ledger_run = live.run_of_type("chargebee_after_close", "asset_triggered")
     assert live.wait_for_run("chargebee_after_close", ledger_run) == "success"
     booked = live.xcom("chargebee_after_close", ledger_run, "book_closed_invoices")
-    assert booked == [{"counts": {"done": 12}, "totals": {"done": {"USD": 120_000}}}]
+    assert booked == [
+        {"period": period, "counts": {"done": 12}, "totals": {"done": {"USD": 120_000}}}
+    ]
 
 
 def test_a_run_without_a_logical_date_never_selects_the_wrong_month(live: LiveAirflow) -> None:

@@ -18,8 +18,8 @@ with DAG(
 
     @task
     def book_closed_invoices(**context: Any) -> list[dict[str, Any]]:
-        """What the close handed over: each triggering event's counts and totals."""
+        """What the close handed over: each triggering event's period, counts and totals."""
         events = context["triggering_asset_events"][MONTH_END_CLOSE]
-        return [{"counts": e.extra["counts"], "totals": e.extra["totals"]} for e in events]
+        return [{key: e.extra[key] for key in ("period", "counts", "totals")} for e in events]
 
     book_closed_invoices()
