@@ -14,7 +14,7 @@ from airflow_provider_cb.sensors import ChargebeeInvoiceSensor
 from airflow_provider_cb.testing import ChargebeeEmulator
 from airflow_provider_cb.testing.dags import DagFolder
 from tests.helpers import xcom_of
-from tests.sensors.support import reads_of, sensor_writes
+from tests.sensor_support import reads_of, sensor_writes
 
 DAG_SOURCE = """
 import pendulum

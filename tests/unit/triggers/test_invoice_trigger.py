@@ -14,7 +14,7 @@ from airflow_provider_cb.client import async_transport
 from airflow_provider_cb.testing import ChargebeeEmulator
 from airflow_provider_cb.triggers import invoice as trigger_module
 from airflow_provider_cb.triggers.invoice import ChargebeeInvoiceTrigger
-from tests.sensors.support import reads_of, sensor_writes
+from tests.sensor_support import reads_of, sensor_writes
 
 
 def first_event(trigger: ChargebeeInvoiceTrigger) -> dict[str, Any]:

@@ -14,8 +14,8 @@ from airflow_provider_cb.testing import ChargebeeEmulator
 from airflow_provider_cb.testing.dags import DagFolder
 from airflow_provider_cb.triggers.invoice import ChargebeeInvoiceTrigger
 from tests.helpers import xcom_of
-from tests.sensors.support import batch_reads, sensor_writes
-from tests.sensors.test_invoice_trigger import first_event
+from tests.sensor_support import batch_reads, sensor_writes
+from tests.unit.triggers.test_invoice_trigger import first_event
 
 IDS = [f"inv_{n:03d}" for n in range(1, 151)]
 """150 invoices: two list requests per read, one of 100 ids and one of 50."""
