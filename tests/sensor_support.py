@@ -1,6 +1,6 @@
-"""Helpers and fixtures of the sensor and trigger tests.
+"""Helpers and fixtures of the sensor and trigger tests and the sensor's DAG runs.
 
-The conftest of tests/unit imports the fixtures.
+They run in tests/unit and tests/dags, so the fixtures live here and each conftest imports them.
 """
 
 from __future__ import annotations
@@ -18,6 +18,9 @@ from airflow_provider_cb.testing import ChargebeeEmulator
 
 PAYER_KEY = "test-payer-write-off"
 """The idempotency key of the payer's POST, which tells it apart from anything a sensor sends."""
+
+IDS = [f"inv_{n:03d}" for n in range(1, 151)]
+"""150 invoices: two list requests per read, one of 100 ids and one of 50."""
 
 
 def reads_of(emulator: ChargebeeEmulator, invoice_id: str) -> int:
@@ -43,6 +46,16 @@ def batch_reads(emulator: ChargebeeEmulator) -> list[list[str]]:
             assert query["limit"] == "100"
             reads.append(json.loads(query["id[in]"]))
     return reads
+
+
+def seed(emulator: ChargebeeEmulator, *, unpaid: tuple[str, ...]) -> None:
+    """Add the invoices of ``IDS``: paid, but for those named unpaid."""
+    for invoice_id in IDS:
+        emulator.add_invoice(invoice_id, status="payment_due" if invoice_id in unpaid else "paid")
+
+
+def pay(emulator: ChargebeeEmulator, invoice_id: str) -> None:
+    assert emulator.record_payment(invoice_id)["status"] == "paid"
 
 
 @pytest.fixture
