@@ -1,8 +1,11 @@
-"""Fixtures for DAG runs: what a ``dag.test()`` run printed."""
+"""Fixtures for DAG runs: what a ``dag.test()`` run printed, and the sensor's emulator and payer."""
 
 from __future__ import annotations
 
 import pytest
+
+from tests.sensor_support import emulator as emulator
+from tests.sensor_support import pay_after_reads as pay_after_reads
 
 
 class Output:

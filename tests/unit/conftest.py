@@ -1,4 +1,7 @@
-"""Fakes shared by the unit tests: a manual clock and a scripted HTTP server."""
+"""Fakes shared by the unit tests: a manual clock and a scripted HTTP server.
+
+The sensor and trigger tests get the emulator and a payer from ``tests.sensor_support``.
+"""
 
 from __future__ import annotations
 
@@ -14,6 +17,8 @@ from airflow_provider_cb.client.encoding import RequestOrigin
 from airflow_provider_cb.client.ratebudget import RateBudget
 from airflow_provider_cb.client.settings import ClientSettings
 from airflow_provider_cb.client.transport import Transport
+from tests.sensor_support import emulator as emulator
+from tests.sensor_support import pay_after_reads as pay_after_reads
 
 API_KEY = "test_cbKEY0123456789abcdef"
 

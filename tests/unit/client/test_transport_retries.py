@@ -34,7 +34,7 @@ from airflow_provider_cb.client.retries import (
 )
 from airflow_provider_cb.client.transport import IDEMPOTENCY_HEADER
 
-from .conftest import API_KEY, api_error, json_response, make_rig
+from ..conftest import API_KEY, api_error, json_response, make_rig
 
 OK = {"invoice": {"id": "inv_1", "status": "payment_due"}}
 CLOSE = "/invoices/inv_1/close"

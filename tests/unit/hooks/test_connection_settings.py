@@ -9,7 +9,7 @@ import pytest
 from airflow_provider_cb.client.errors import ChargebeeValidationError
 from airflow_provider_cb.hooks.chargebee import settings_from_connection
 
-from .conftest import API_KEY
+from ..conftest import API_KEY
 
 P = "extra__chargebee__"
 

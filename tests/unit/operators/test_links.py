@@ -13,7 +13,7 @@ from airflow_provider_cb.links import ChargebeeInvoiceLink, publish_invoice_link
 from airflow_provider_cb.operators import CloseInvoiceOperator, ListInvoicesOperator
 from airflow_provider_cb.sensors import ChargebeeInvoiceSensor
 
-from .conftest import API_KEY
+from ..conftest import API_KEY
 
 TI_KEY = SimpleNamespace(dag_id="d", task_id="t", run_id="r", map_index=-1)
 

@@ -11,7 +11,7 @@ import pytest
 
 from airflow_provider_cb.client.ratebudget import PACING_MARGIN, RateBudget, interval_of
 
-from .conftest import FakeClock
+from ..conftest import FakeClock
 
 
 def budget(rpm: float | None, clock: FakeClock) -> RateBudget:

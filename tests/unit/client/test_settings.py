@@ -9,7 +9,7 @@ import pytest
 from airflow_provider_cb.client.errors import ChargebeeValidationError
 from airflow_provider_cb.client.settings import ClientSettings
 
-from .conftest import API_KEY
+from ..conftest import API_KEY
 
 
 def settings(**kwargs: Any) -> ClientSettings:

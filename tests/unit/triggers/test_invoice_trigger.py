@@ -14,7 +14,7 @@ from airflow_provider_cb.client import async_transport
 from airflow_provider_cb.testing import ChargebeeEmulator
 from airflow_provider_cb.triggers import invoice as trigger_module
 from airflow_provider_cb.triggers.invoice import ChargebeeInvoiceTrigger
-from tests.sensors.support import reads_of, sensor_writes
+from tests.sensor_support import IDS, batch_reads, pay, reads_of, seed, sensor_writes
 
 
 def first_event(trigger: ChargebeeInvoiceTrigger) -> dict[str, Any]:
@@ -198,3 +198,26 @@ def test_errors_that_retrying_cannot_fix_end_the_wait(
     assert expected in event["message"]
     assert conn["password"] not in json.dumps(event)
     assert len(emulator.requests) == 1
+
+
+def test_trigger_polls_list_pages_only_until_every_invoice_is_paid(
+    emulator: ChargebeeEmulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seed(emulator, unpaid=("inv_150",))
+
+    async def pay_on_second_poll(seconds: float) -> None:
+        pay(emulator, "inv_150")
+
+    monkeypatch.setattr(trigger_module, "_sleep", pay_on_second_poll)
+    trigger = ChargebeeInvoiceTrigger(invoice_ids=IDS, target_statuses=["paid"], poll_interval=1)
+
+    event = first_event(trigger)
+
+    assert (event["outcome"], event["invoices"], event["statuses"]) == (
+        "reached",
+        150,
+        {"paid": 150},
+    )
+    assert batch_reads(emulator) == [IDS[:100], IDS[100:]] * 2
+    assert sensor_writes(emulator) == []
+    assert trigger.serialize()[1]["invoice_ids"] == IDS

@@ -12,7 +12,7 @@ import pytest
 from airflow_provider_cb.get_provider_info import CONN_FIELDS, get_provider_info
 from airflow_provider_cb.hooks.chargebee import ChargebeeHook, settings_from_connection
 
-from .conftest import API_KEY
+from ..conftest import API_KEY
 
 BUILT_IN_FIELDS = ("description", "host", "port", "login", "password", "schema", "extra")
 

@@ -24,7 +24,7 @@ from airflow_provider_cb.client.errors import (
     ServerError,
 )
 
-from .conftest import API_KEY
+from ..conftest import API_KEY
 
 AUTH = "Basic " + base64.b64encode(f"{API_KEY}:".encode()).decode()
 

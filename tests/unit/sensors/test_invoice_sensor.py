@@ -1,4 +1,4 @@
-"""ChargebeeInvoiceSensor: the wait rule, and poke, reschedule and deferrable runs in dag.test()."""
+"""ChargebeeInvoiceSensor: the wait rule, and the sensor run as a task against the emulator."""
 
 from __future__ import annotations
 
@@ -12,25 +12,7 @@ from airflow_provider_cb.client.errors import ChargebeeValidationError
 from airflow_provider_cb.client.waiting import wait_outcome
 from airflow_provider_cb.sensors import ChargebeeInvoiceSensor
 from airflow_provider_cb.testing import ChargebeeEmulator
-from airflow_provider_cb.testing.dags import DagFolder
-from tests.helpers import xcom_of
-from tests.sensors.support import reads_of, sensor_writes
-
-DAG_SOURCE = """
-import pendulum
-from airflow.sdk import DAG
-from airflow_provider_cb.sensors import ChargebeeInvoiceSensor
-
-with DAG("{dag_id}", schedule=None, start_date=pendulum.datetime(2026, 1, 1, tz="UTC"),
-         default_args={{"retries": 0}}) as dag:
-    ChargebeeInvoiceSensor(task_id="wait", invoice_id="inv_1", target_statuses=["paid"],
-                           {arguments})
-"""
-
-
-def run_sensor_dag(chargebee_dags: DagFolder, dag_id: str, arguments: str) -> Any:
-    dag = chargebee_dags.load(dag_id, DAG_SOURCE.format(dag_id=dag_id, arguments=arguments))
-    return dag.test()
+from tests.sensor_support import reads_of
 
 
 @pytest.mark.parametrize(
@@ -98,76 +80,6 @@ def test_errors_fail_the_task_retryable_or_not(emulator: ChargebeeEmulator) -> N
             {"outcome": "error", "message": "GET /x: HTTP 503", "retryable": True},
         )
     assert not isinstance(failure.value, AirflowFailException)
-
-
-def test_poke_mode_in_a_dag_run(
-    chargebee_dags: DagFolder,
-    emulator: ChargebeeEmulator,
-    pay_after_reads: Callable[[str, int], None],
-) -> None:
-    emulator.add_invoice("inv_1", status="payment_due")
-    pay_after_reads("inv_1", 2)
-
-    dag_run = run_sensor_dag(chargebee_dags, "sensor_poke", 'mode="poke", poke_interval=0.05')
-
-    assert dag_run.state == "success"
-    record = xcom_of(dag_run, "wait")
-    assert (record["outcome"], record["invoice_id"], record["status"]) == (
-        "reached",
-        "inv_1",
-        "paid",
-    )
-    link = xcom_of(dag_run, "wait", key="_link_ChargebeeInvoiceLink")
-    assert link == "https://acme.chargebee.com/d/invoices/inv_1"
-    assert reads_of(emulator, "inv_1") >= 3
-    assert sensor_writes(emulator) == []
-
-
-def test_reschedule_mode_in_a_dag_run(
-    chargebee_dags: DagFolder,
-    emulator: ChargebeeEmulator,
-    pay_after_reads: Callable[[str, int], None],
-) -> None:
-    from airflow.models.taskreschedule import TaskReschedule
-    from airflow.utils.session import create_session
-    from sqlalchemy import func, select
-
-    emulator.add_invoice("inv_1", status="payment_due")
-    pay_after_reads("inv_1", 1)
-
-    dag_run = run_sensor_dag(
-        chargebee_dags, "sensor_reschedule", 'mode="reschedule", poke_interval=1'
-    )
-
-    assert dag_run.state == "success"
-    assert xcom_of(dag_run, "wait")["status"] == "paid"
-    ti = dag_run.get_task_instance("wait")
-    with create_session() as session:
-        reschedules = session.scalar(
-            select(func.count()).select_from(TaskReschedule).where(TaskReschedule.ti_id == ti.id)
-        )
-    assert reschedules >= 1
-    assert ti.try_number == 1
-    assert sensor_writes(emulator) == []
-
-
-def test_deferrable_mode_in_a_dag_run(
-    chargebee_dags: DagFolder,
-    emulator: ChargebeeEmulator,
-    pay_after_reads: Callable[[str, int], None],
-) -> None:
-    emulator.add_invoice("inv_1", status="payment_due")
-    # The first read is the sensor's own check before it defers; the rest are the trigger's.
-    pay_after_reads("inv_1", 3)
-
-    dag_run = run_sensor_dag(
-        chargebee_dags, "sensor_deferrable", "deferrable=True, poke_interval=0.05"
-    )
-
-    assert dag_run.state == "success"
-    assert xcom_of(dag_run, "wait")["status"] == "paid"
-    assert reads_of(emulator, "inv_1") >= 4
-    assert sensor_writes(emulator) == []
 
 
 class ClientRecordingSensor(ChargebeeInvoiceSensor):

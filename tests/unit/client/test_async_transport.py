@@ -18,7 +18,7 @@ from airflow_provider_cb.client.ratebudget import RateBudget
 from airflow_provider_cb.client.settings import ClientSettings
 from airflow_provider_cb.client.transport import IDEMPOTENCY_HEADER, Transport
 
-from .conftest import API_KEY, FakeClock, ScriptedServer, Step, api_error, json_response
+from ..conftest import API_KEY, FakeClock, ScriptedServer, Step, api_error, json_response
 
 OK = {"invoice": {"id": "inv_1", "status": "paid"}}
 Mode = Literal["sync", "async"]
