@@ -20,7 +20,7 @@ from typing import Any, cast
 
 import psutil
 
-from bench.common import EmulatorProcess, emit
+from bench.common import EmulatorProcess, emit, task_context
 
 MB = 1024 * 1024
 
@@ -71,12 +71,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         with PeakSampler() as sampler:
             server_cpu = sum(server_process.cpu_times()[:2])
             started = time.perf_counter()
-            ids = cast(list[str], select.execute(cast(Any, {})))
+            ids = cast(list[str], select.execute(task_context()))
             listed = time.perf_counter()
             list_server_cpu = sum(server_process.cpu_times()[:2]) - server_cpu
             after_list = rss()
             close = CloseInvoiceOperator(task_id="close", invoice_ids=ids, max_workers=args.workers)
-            result: dict[str, Any] = close.execute(cast(Any, {}))
+            result: dict[str, Any] = close.execute(task_context())
             finished = time.perf_counter()
         server = emulator.stop()
 
