@@ -183,6 +183,22 @@ def end_of_batch_wait(
     return batch_event("reached", invoice_ids, invoices)
 
 
+def judge_batch(
+    invoice_ids: Sequence[str],
+    read: Iterable[Mapping[str, Any]],
+    statuses: Collection[str],
+    dunning_statuses: Collection[str],
+) -> tuple[dict[str, Any] | None, str]:
+    """From the invoices one read returned: the event that ends the wait (or None), and
+    while the wait goes on, what is still outstanding (for the log)."""
+    invoices = {str(invoice.get("id")): invoice for invoice in read}
+    event = end_of_batch_wait(invoice_ids, invoices, statuses, dunning_statuses)
+    if event is not None:
+        return event, ""
+    waiting = outstanding(invoice_ids, invoices, statuses, dunning_statuses)
+    return None, describe_outstanding(len(invoice_ids), waiting)
+
+
 def batch_event(
     outcome: WaitOutcome | Literal["error"],
     invoice_ids: Sequence[str],

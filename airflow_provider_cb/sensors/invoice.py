@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Collection, Sequence
 from typing import TYPE_CHECKING, Any
 
 from airflow.sdk import BaseOperatorLink, BaseSensorOperator, PokeReturnValue
@@ -16,10 +16,8 @@ from airflow_provider_cb.client.waiting import (
     BATCH_READ_SIZE,
     batch_event,
     check_targets,
-    describe_outstanding,
-    end_of_batch_wait,
     end_of_wait,
-    outstanding,
+    judge_batch,
     read_batches,
     wait_event,
 )
@@ -139,17 +137,16 @@ class ChargebeeInvoiceSensor(ChargebeeBaseOperator, BaseSensorOperator):
     def _read_many(self, invoice_ids: list[str]) -> dict[str, Any] | None:
         """One list request per 100 invoices: the event that ends the wait, or None."""
         targets = self.target_statuses, self.target_dunning_statuses
-        invoices: dict[str, Mapping[str, Any]] = {}
+        read: list[dict[str, Any]] = []
         try:
             for batch in read_batches(invoice_ids):
                 page, _ = self.hook.get_conn().list_invoices_page(limit=BATCH_READ_SIZE, id=batch)
-                invoices.update((str(invoice.get("id")), invoice) for invoice in page)
+                read.extend(page)
         except ChargebeeError as error:
             return batch_event("error", invoice_ids, message=str(error), retryable=error.retryable)
-        event = end_of_batch_wait(invoice_ids, invoices, *targets)
-        if event is None:
-            waiting = outstanding(invoice_ids, invoices, *targets)
-            self.log.info("%s", describe_outstanding(len(invoice_ids), waiting))
+        event, progress = judge_batch(invoice_ids, read, *targets)
+        if progress:
+            self.log.info("%s", progress)
         return event
 
     def execute_complete(self, context: Context, event: dict[str, Any]) -> dict[str, Any]:

@@ -12,7 +12,7 @@ sensor's pokes.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
+from collections.abc import AsyncIterator, Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from airflow.triggers.base import BaseTrigger, TriggerEvent
@@ -23,11 +23,9 @@ from airflow_provider_cb.client.waiting import (
     BATCH_READ_SIZE,
     batch_event,
     check_targets,
-    describe_outstanding,
     describe_targets,
-    end_of_batch_wait,
     end_of_wait,
-    outstanding,
+    judge_batch,
     read_batches,
     wait_event,
 )
@@ -139,12 +137,11 @@ class ChargebeeInvoiceTrigger(BaseTrigger):
                 describe_targets(*targets),
             )
             return end_of_wait(self.invoice_id, invoice, *targets)
-        invoices: dict[str, Mapping[str, Any]] = {}
+        read: list[dict[str, Any]] = []
         for batch in read_batches(self.invoice_ids):
             page, _ = await hook.alist_invoices_page(limit=BATCH_READ_SIZE, id=list(batch))
-            invoices.update((str(invoice.get("id")), invoice) for invoice in page)
-        event = end_of_batch_wait(self.invoice_ids, invoices, *targets)
-        if event is None:
-            waiting = outstanding(self.invoice_ids, invoices, *targets)
-            self.log.info("%s", describe_outstanding(len(self.invoice_ids), waiting))
+            read.extend(page)
+        event, progress = judge_batch(self.invoice_ids, read, *targets)
+        if progress:
+            self.log.info("%s", progress)
         return event
