@@ -17,13 +17,13 @@ from airflow_provider_cb.client.async_transport import AsyncTransport
 from airflow_provider_cb.client.encoding import RequestOrigin
 from airflow_provider_cb.client.errors import ChargebeeTransportError, ChargebeeValidationError
 from airflow_provider_cb.client.invoices import ACTIONS, InvoiceAction
-from airflow_provider_cb.client.listing import encode_filters
+from airflow_provider_cb.client.listing import PAGE_SIZE, ListingGuard, encode_filters
 from airflow_provider_cb.client.ratebudget import RateBudget
 from airflow_provider_cb.client.settings import ClientSettings
 from airflow_provider_cb.client.transport import Transport
 from airflow_provider_cb.client.validation import check_id
 
-LIST_PAGE_SIZE = 100
+LIST_PAGE_SIZE = PAGE_SIZE
 
 
 def resolve_action(action: InvoiceAction | str) -> InvoiceAction:
@@ -101,53 +101,17 @@ class ChargebeeClient:
     ) -> Iterator[dict[str, Any]]:
         """Every invoice matching the filters, page by page (100 at a time), lazily.
 
-        A server that keeps answering with a ``next_offset`` (on an empty page, or
-        one already given) would make this loop for ever; that, or more than
-        ``max_pages`` pages, ends the listing with an error instead.
+        :class:`~airflow_provider_cb.client.listing.ListingGuard` ends a listing that
+        would loop or run past ``max_pages`` pages with an error.
         """
-        if max_pages is not None and (
-            isinstance(max_pages, bool) or not isinstance(max_pages, int) or max_pages < 1
-        ):
-            raise ChargebeeValidationError("max_pages", f"{max_pages!r} must be a positive integer")
+        guard = ListingGuard(page_size=LIST_PAGE_SIZE, max_pages=max_pages)
         offset: str | None = None
-        offsets_seen: set[str] = set()
-        pages = 0
         while True:
             invoices, offset = self.list_invoices_page(offset=offset, **filters)
-            pages += 1
             yield from invoices
             if offset is None:
                 return
-            problem = _endless_listing(invoices, offset, offsets_seen, pages, max_pages)
-            if problem:
-                raise ChargebeeTransportError("GET", "/invoices", f"listing stopped: {problem}")
-            offsets_seen.add(offset)
-
-
-def pages_for(max_results: int) -> int:
-    """Pages enough to list ``max_results`` invoices and learn that one more matches.
-
-    Chargebee fills pages, but nothing guarantees it; every page that does not end
-    the listing carries at least one invoice, so this bound never cuts a real one.
-    """
-    return max_results + 1
-
-
-def _endless_listing(
-    invoices: list[dict[str, Any]],
-    next_offset: str,
-    offsets_seen: set[str],
-    pages: int,
-    max_pages: int | None,
-) -> str | None:
-    """Why following ``next_offset`` would never end, or None when it may."""
-    if not invoices:
-        return f"an empty page still gave next_offset {next_offset!r:.60}"
-    if next_offset in offsets_seen:
-        return f"next_offset {next_offset!r:.60} was given before, so the pages would repeat"
-    if max_pages is not None and pages >= max_pages:
-        return f"more than max_pages={max_pages} pages of {LIST_PAGE_SIZE} invoices"
-    return None
+            guard.follow(invoices, offset)
 
 
 class AsyncChargebeeClient:

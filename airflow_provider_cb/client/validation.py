@@ -218,20 +218,22 @@ def check_invoice_ids(param: str, value: object) -> list[str]:
     return ids
 
 
-def rendered_invoice_ids(param: str, value: object) -> list[str]:
-    """A list of ids from a list, or from the text a non-native template rendered."""
+def parse_rendered(param: str, value: object, what: str) -> object:
+    """A value, or the JSON or Python literal a non-native template rendered it as."""
     if not isinstance(value, str):
-        return check_invoice_ids(param, value)
+        return value
     try:
-        parsed = json.loads(value)
+        return json.loads(value)
     except ValueError:
         try:
-            parsed = ast.literal_eval(value)
+            return ast.literal_eval(value)
         except (ValueError, SyntaxError):
-            raise ChargebeeValidationError(
-                param, f"{value!r:.60} is not a list of invoice ids"
-            ) from None
-    return check_invoice_ids(param, parsed)
+            raise ChargebeeValidationError(param, f"{value!r:.60} is not {what}") from None
+
+
+def rendered_invoice_ids(param: str, value: object) -> list[str]:
+    """A list of ids from a list, or from the text a non-native template rendered."""
+    return check_invoice_ids(param, parse_rendered(param, value, "a list of invoice ids"))
 
 
 def rendered_invoice_id(param: str, value: object) -> str:

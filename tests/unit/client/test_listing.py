@@ -137,6 +137,17 @@ def test_several_filters_and_operators_together() -> None:
         ({"id": ["inv_1", "inv?2"]}, "id"),
         ({"sort_by": "amount"}, "sort_by"),
         ({"sort_by": "-status"}, "sort_by"),
+        # An empty filter would select every invoice: refused, never dropped.
+        ({"date": {}}, "date"),
+        ({"status": {}}, "status"),
+        ({"customer_id": {}}, "customer_id"),
+        ({"subscription_id": {}}, "subscription_id"),
+        ({"dunning_status": {}}, "dunning_status"),
+        ({"status": ""}, "status"),
+        ({"customer_id": ""}, "customer_id"),
+        ({"customer_id": []}, "customer_id[in]"),
+        ({"date": {"before": ""}}, "date[before]"),
+        ({"date": {"after": None}}, "date[after]"),
     ],
 )
 def test_rejects(filters: dict[str, Any], param: str) -> None:
