@@ -16,22 +16,31 @@ BERLIN = "Europe/Berlin"
 OCTOBER_BERLIN = pendulum.datetime(2026, 10, 1, tz=BERLIN)
 
 
-def dag_source(dag_id: str, schedule: str, body: str) -> str:
+def dag_source(dag_id: str, schedule: str, body: str, dag_args: str = "") -> str:
     indented = "\n".join("    " + line for line in body.strip().splitlines())
     return f"""
 import pendulum
 from airflow.sdk import DAG, CronDataIntervalTimetable, CronTriggerTimetable, task
 from airflow_provider_cb.operators import *
 
-with DAG("{dag_id}", schedule={schedule}, start_date=pendulum.datetime(2026, 1, 1, tz="UTC"),
-         default_args={{"retries": 2, "retry_delay": pendulum.duration(seconds=1)}}) as dag:
+with DAG("{dag_id}", schedule={schedule}, start_date=pendulum.datetime(2020, 1, 1, tz="UTC"),
+         default_args={{"retries": 2, "retry_delay": pendulum.duration(seconds=1)}},
+         {dag_args}) as dag:
 {indented}
 """
 
 
-def run(chargebee_dags: DagFolder, dag_id: str, schedule: str, body: str, logical_date: Any) -> Any:
-    dag = chargebee_dags.load(dag_id, dag_source(dag_id, schedule, body))
-    return dag.test(logical_date=logical_date)
+def run(
+    chargebee_dags: DagFolder,
+    dag_id: str,
+    schedule: str,
+    body: str,
+    logical_date: Any,
+    dag_args: str = "",
+    run_conf: dict[str, Any] | None = None,
+) -> Any:
+    dag = chargebee_dags.load(dag_id, dag_source(dag_id, schedule, body, dag_args))
+    return dag.test(logical_date=logical_date, run_conf=run_conf)
 
 
 def state(dag_run: Any, task_id: str, map_index: int = -1) -> str:
@@ -47,6 +56,8 @@ def seed_around_october_in_berlin(emulator: ChargebeeEmulator) -> list[str]:
     """October in Berlin, plus invoices minutes outside it on either side."""
     start, end = OCTOBER_BERLIN, OCTOBER_BERLIN.add(months=1)
     emulator.add_invoice("sep_last", status="pending", date=int(start.timestamp()) - 60)
+    # The seconds either side of the month: the query asks one second wider.
+    emulator.add_invoice("sep_edge", status="pending", date=int(start.timestamp()) - 1)
     emulator.add_invoice("nov_first", status="pending", date=int(end.timestamp()))
     october = ["oct_first", "oct_early", "oct_last"]
     emulator.add_invoice("oct_first", status="pending", date=int(start.timestamp()))
@@ -99,7 +110,13 @@ def test_previous_month_is_the_calendar_month_in_the_timezone_whatever_the_cron_
     plan = xcom_of(dag_run, "select", key="chargebee_plan")
     assert plan["range"] == f"2026-10-01..2026-10-31 {BERLIN}"
     assert plan["count"] == 3
-    assert f"selected 3 pending invoices dated 2026-10-01..2026-10-31 {BERLIN}" in output.text()
+    log = output.text()
+    assert f"selected 3 pending invoices dated 2026-10-01..2026-10-31 {BERLIN}" in log
+    assert "left out 2 invoices Chargebee returned dated outside the period" in log
+    assert (
+        "from 2026-10-01T00:00:00+02:00 (included) to 2026-11-01T00:00:00+01:00 (excluded)"
+    ) in log
+    assert "previous_month from logical date 2026-11-01T02:00:00+00:00" in log
 
 
 def test_month_follows_the_logical_date_not_the_cron_hour(
@@ -132,8 +149,8 @@ ListInvoicesOperator(task_id="everything", status="pending", period="all")
 """,
         OCTOBER_BERLIN.add(months=1),
     )
-    assert xcom_of(dag_run, "before_october") == ["sep_last"]
-    assert len(xcom_of(dag_run, "everything")) == 5
+    assert xcom_of(dag_run, "before_october") == ["sep_last", "sep_edge"]
+    assert len(xcom_of(dag_run, "everything")) == 6
 
 
 def test_the_plan_sums_per_currency_and_names_the_largest(
@@ -224,3 +241,129 @@ close >> dunning
     log = output.text()
     assert "nothing to do: no invoice matches" in log
     assert "close: nothing to do, no invoices were selected" in log
+
+
+ASUNCION = "America/Asuncion"
+
+
+def test_asuncion_closes_september_though_1_october_has_no_midnight(
+    chargebee_dags: DagFolder, emulator: ChargebeeEmulator, output: Output
+) -> None:
+    """Issue 21: this run selected 30-31 August instead of September."""
+    september = pendulum.datetime(2023, 9, 1, tz=ASUNCION)
+    october_starts = pendulum.datetime(2023, 10, 1, 4, tz="UTC")  # 01:00 -03
+    emulator.add_invoice("aug_31", status="pending", date=int(september.timestamp()) - 3600)
+    emulator.add_invoice("sep_01", status="pending", date=int(september.timestamp()))
+    emulator.add_invoice("sep_30", status="pending", date=int(october_starts.timestamp()) - 1)
+    emulator.add_invoice("oct_01", status="pending", date=int(october_starts.timestamp()))
+    dag_run = run(
+        chargebee_dags,
+        "period_asuncion",
+        "None",
+        f'ListInvoicesOperator(task_id="select", status="pending", period="previous_month", '
+        f'timezone="{ASUNCION}")',
+        pendulum.datetime(2023, 10, 1, 7, tz="UTC"),
+    )
+    assert sorted(xcom_of(dag_run, "select")) == ["sep_01", "sep_30"]
+    assert f"selected 2 pending invoices dated 2023-09-01..2023-09-30 {ASUNCION}" in output.text()
+
+
+NEW_YORK_MONTH_END = """
+ListInvoicesOperator(task_id="select", status="pending", period="previous_month",
+                     timezone="America/New_York", month="{{ params.month }}")
+"""
+
+
+def test_a_bare_date_west_of_utc_fails_naming_both_months_and_month_chooses(
+    chargebee_dags: DagFolder, emulator: ChargebeeEmulator, output: Output
+) -> None:
+    """`airflow dags test fin_month_end_ny 2026-11-01` closed September, green."""
+    october_ny = pendulum.datetime(2026, 10, 15, tz="America/New_York")
+    emulator.add_invoice("oct_ny", status="pending", date=int(october_ny.timestamp()))
+    emulator.add_invoice(
+        "sep_ny", status="pending", date=int(october_ny.subtract(months=1).timestamp())
+    )
+    bare_date = pendulum.datetime(2026, 11, 1, tz="UTC")
+    failed = run(
+        chargebee_dags,
+        "fin_month_end_ny",
+        "None",
+        NEW_YORK_MONTH_END,
+        bare_date,
+        dag_args='params={"month": ""}',
+    )
+    ti = failed.get_task_instance("select")
+    assert (str(ti.state), ti.try_number) == ("failed", 1)
+    assert [r for r in emulator.requests if r.path.startswith("/api/v2/invoices")] == []
+    log = output.text()
+    assert "Read as that instant, previous_month is 2026-09" in log
+    assert "read as the date 2026-11-01 in America/New_York, it is 2026-10" in log
+    assert 'pass month="2026-10"' in log
+
+    chosen = run(
+        chargebee_dags,
+        "fin_month_end_ny",
+        "None",
+        NEW_YORK_MONTH_END,
+        bare_date,
+        dag_args='params={"month": ""}',
+        run_conf={"month": "2026-10"},
+    )
+    assert xcom_of(chosen, "select") == ["oct_ny"]
+    assert "month='2026-10' in America/New_York" in output.text()
+
+
+GUARDS = """
+ListInvoicesOperator(task_id="period_all", status="pending", period="{{ params.period_all }}")
+ListInvoicesOperator(task_id="date_empty", status="pending", date="{{ params.date_empty }}")
+ListInvoicesOperator(task_id="date_partial", status="pending",
+                     date={"after": "{{ params.start }}", "before": "{{ params.end }}"})
+ListInvoicesOperator(task_id="status_empty", status="{{ params.status }}", period="all")
+ListInvoicesOperator(task_id="customer_none", status="pending", period="all",
+                     customer_id="{{ params.customer }}")
+ListInvoicesOperator(task_id="guard_none", status="pending", period="all",
+                     max_amount_due="{{ params.no_limits }}")
+ListInvoicesOperator(task_id="guard_tight", status="pending", period="{{ params.period }}",
+                     timezone="{{ params.tz }}", max_amount_due="{{ params.tight }}")
+ListInvoicesOperator(task_id="templated_ok", status="pending", period="{{ params.period }}",
+                     timezone="{{ params.tz }}", max_amount_due="{{ params.limits }}")
+"""
+GUARD_PARAMS = (
+    'params={"period_all": "all", "date_empty": {}, "start": "2026-10-01T00:00:00Z", '
+    '"end": None, "status": "", "customer": None, "no_limits": None, "tz": "Europe/Berlin", '
+    '"period": "previous_month", "tight": {"USD": 1}, "limits": {"USD": 10**9}}'
+)
+REFUSED = {
+    "period_all": "period: a template rendered 'all'",
+    "date_empty": "date: is empty ({})",
+    "date_partial": "date[before]: is empty ('None')",
+    "status_empty": "status: is empty ('')",
+    "customer_none": "customer_id: is empty ('None')",
+    "guard_none": "max_amount_due: rendered empty ('None')",
+}
+
+
+@pytest.mark.parametrize("native", [False, True], ids=["text", "native"])
+def test_templated_filters_and_guards_are_checked_once_rendered_and_never_widen(
+    chargebee_dags: DagFolder, emulator: ChargebeeEmulator, output: Output, native: bool
+) -> None:
+    october = seed_around_october_in_berlin(emulator)
+    dag_run = run(
+        chargebee_dags,
+        f"templated_guards_{native}",
+        "None",
+        GUARDS,
+        OCTOBER_BERLIN.add(months=1, hours=3),
+        dag_args=f"{GUARD_PARAMS}, render_template_as_native_obj={native}",
+    )
+    log = output.text()
+    for task_id, problem in REFUSED.items():
+        ti = dag_run.get_task_instance(task_id)
+        assert (str(ti.state), ti.try_number) == ("failed", 1), task_id
+        if not native:
+            assert f"{task_id}: {problem}" in log
+    assert state(dag_run, "guard_tight") == "failed"
+    assert sorted(xcom_of(dag_run, "templated_ok")) == sorted(october)
+    # Only the two tasks whose settings held listed anything.
+    listed = [r.query for r in emulator.requests if r.path == "/api/v2/invoices"]
+    assert len(listed) == 2 and len(set(listed)) == 1

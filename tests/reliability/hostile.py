@@ -9,6 +9,8 @@ test run for ever.
 from __future__ import annotations
 
 import gzip
+import itertools
+import json
 import socket
 import threading
 import time
@@ -83,6 +85,22 @@ def endless_chunks(total_bytes: int, chunk: int = 1024 * 1024) -> Behaviour:
         for _ in range(total_bytes // chunk):
             conn.sendall(piece)
         conn.sendall(b"0\r\n\r\n")
+
+    return behave
+
+
+def endless_listing(per_page: int) -> Behaviour:
+    """A listing that never ends: ``per_page`` new invoices a page, a fresh next_offset each time."""
+    pages = itertools.count()
+
+    def behave(conn: socket.socket, request: Request) -> None:
+        page = next(pages)
+        invoices = [
+            {"invoice": {"id": f"inv_{page * per_page + i:07d}", "status": "pending"}}
+            for i in range(per_page)
+        ]
+        body = json.dumps({"list": invoices, "next_offset": f"offset_{page + 1}"}).encode()
+        answer(200, body)(conn, request)
 
     return behave
 

@@ -125,8 +125,11 @@ def test_havana_invoices_of_1_november_2026_before_05_utc_fall_in_november() -> 
     """Havana repeats 00:00-01:00 on 1 November 2026: the month begins at the first 00:00."""
     first = seconds(pendulum.datetime(2026, 11, 1, 4, tz="UTC"))
     october = resolve("month", timezone="America/Havana", logical_date=NOV_1_0300_UTC)
+    # The close of November, run on 1 December.
     november = resolve(
-        "month", timezone="America/Havana", logical_date=pendulum.datetime(2026, 11, 15, tz="UTC")
+        "previous_month",
+        timezone="America/Havana",
+        logical_date=pendulum.datetime(2026, 12, 1, 8, tz="UTC"),
     )
     assert october.label() == "2026-10-01..2026-10-31 America/Havana"
     for date in (first, first + 1, first + 1800, first + 3599):
@@ -231,7 +234,7 @@ def test_a_manual_run_on_a_bare_date_west_of_utc_names_both_readings() -> None:
     message = str(raised.value)
     assert raised.value.param == "period"
     assert "2026-10-31 20:00:00-04:00 in America/New_York" in message
-    assert "read as that instant, previous_month is 2026-09" in message.replace("Read", "read")
+    assert "Read as that instant, previous_month is 2026-09" in message
     assert "read as the date 2026-11-01 in America/New_York, it is 2026-10" in message
     assert 'month="2026-10"' in message and "2026-11-01T00:00:00-04:00" in message
 
