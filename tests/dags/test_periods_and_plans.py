@@ -270,28 +270,24 @@ def test_asuncion_closes_september_though_1_october_has_no_midnight(
 
 NEW_YORK_MONTH_END = """
 ListInvoicesOperator(task_id="select", status="pending", period="previous_month",
-                     timezone="America/New_York", month="{{ params.month }}")
+                     timezone="America/New_York")
 """
+NEW_YORK_OCTOBER = pendulum.datetime(2026, 10, 15, tz="America/New_York")
+BARE_DATE = pendulum.datetime(2026, 11, 1, tz="UTC")
 
 
-def test_a_bare_date_west_of_utc_fails_naming_both_months_and_month_chooses(
+def seed_september_and_october_in_new_york(emulator: ChargebeeEmulator) -> None:
+    emulator.add_invoice("oct_ny", status="pending", date=int(NEW_YORK_OCTOBER.timestamp()))
+    september = NEW_YORK_OCTOBER.subtract(months=1)
+    emulator.add_invoice("sep_ny", status="pending", date=int(september.timestamp()))
+
+
+def test_a_bare_date_west_of_utc_fails_naming_both_months(
     chargebee_dags: DagFolder, emulator: ChargebeeEmulator, output: Output
 ) -> None:
-    """`airflow dags test fin_month_end_ny 2026-11-01` closed September, green."""
-    october_ny = pendulum.datetime(2026, 10, 15, tz="America/New_York")
-    emulator.add_invoice("oct_ny", status="pending", date=int(october_ny.timestamp()))
-    emulator.add_invoice(
-        "sep_ny", status="pending", date=int(october_ny.subtract(months=1).timestamp())
-    )
-    bare_date = pendulum.datetime(2026, 11, 1, tz="UTC")
-    failed = run(
-        chargebee_dags,
-        "fin_month_end_ny",
-        "None",
-        NEW_YORK_MONTH_END,
-        bare_date,
-        dag_args='params={"month": ""}',
-    )
+    """`airflow dags test fin_month_end_ny 2026-11-01` closed September, and was green."""
+    seed_september_and_october_in_new_york(emulator)
+    failed = run(chargebee_dags, "fin_month_end_ny", "None", NEW_YORK_MONTH_END, BARE_DATE)
     ti = failed.get_task_instance("select")
     assert (str(ti.state), ti.try_number) == ("failed", 1)
     assert [r for r in emulator.requests if r.path.startswith("/api/v2/invoices")] == []
@@ -300,17 +296,43 @@ def test_a_bare_date_west_of_utc_fails_naming_both_months_and_month_chooses(
     assert "read as the date 2026-11-01 in America/New_York, it is 2026-10" in log
     assert 'pass month="2026-10"' in log
 
+
+def test_a_month_param_chooses_the_month(
+    chargebee_dags: DagFolder, emulator: ChargebeeEmulator, output: Output
+) -> None:
+    seed_september_and_october_in_new_york(emulator)
     chosen = run(
         chargebee_dags,
-        "fin_month_end_ny",
+        "fin_month_end_ny_month",
         "None",
-        NEW_YORK_MONTH_END,
-        bare_date,
+        NEW_YORK_MONTH_END.replace(")\n", ', month="{{ params.month }}")\n'),
+        BARE_DATE,
         dag_args='params={"month": ""}',
         run_conf={"month": "2026-10"},
     )
     assert xcom_of(chosen, "select") == ["oct_ny"]
     assert "month='2026-10' in America/New_York" in output.text()
+
+
+def test_a_date_param_defaulting_to_empty_selects_nothing_and_fails(
+    chargebee_dags: DagFolder, emulator: ChargebeeEmulator, output: Output
+) -> None:
+    """Issue 21: an empty date filter encoded to none; every pending invoice ever was selected."""
+    emulator.seed(
+        3, status="pending", date=int(pendulum.datetime(2019, 5, 1, tz="UTC").timestamp())
+    )
+    dag_run = run(
+        chargebee_dags,
+        "date_param_empty",
+        "None",
+        'ListInvoicesOperator(task_id="select", status="pending", date="{{ params.date }}")',
+        OCTOBER_BERLIN,
+        dag_args='params={"date": {}}, render_template_as_native_obj=True',
+    )
+    ti = dag_run.get_task_instance("select")
+    assert (str(ti.state), ti.try_number) == ("failed", 1)
+    assert [r for r in emulator.requests if r.path.startswith("/api/v2/invoices")] == []
+    assert "select: date: is empty ({})" in output.text()
 
 
 GUARDS = """
