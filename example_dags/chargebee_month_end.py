@@ -1,9 +1,10 @@
 """Month-end close: finalize every invoice of the month still pending, then report.
 
 Each monthly run, at 03:00 on the 1st, closes the previous calendar month in
-UTC: ``period="previous_month"`` counts from the run's logical date, so the
-cron hour never moves the month's boundary, and a run triggered for a past date
-(``airflow dags trigger -l 2026-10-01``) re-closes that date's previous month.
+``TIMEZONE``: ``period="previous_month"`` counts from the run's logical date, so
+the cron hour never moves the month's boundary. To close a given month, trigger
+with the ``month`` param (``airflow dags trigger chargebee_month_end -c
+'{"month": "2026-10"}'``): it names the month outright, whatever the run's dates.
 The pending invoices are selected, split into chunks and closed by one mapped
 bulk task per chunk; the chunks share the site's rate budget through the
 ``chargebee`` pool (see docs/month-end.md). An empty month is one empty chunk,
@@ -19,7 +20,7 @@ import json
 from typing import Any
 
 import pendulum
-from airflow.sdk import DAG, Asset, CronTriggerTimetable, task
+from airflow.sdk import DAG, Asset, CronTriggerTimetable, Param, task
 
 from airflow_provider_cb.operators import CloseInvoiceOperator, ListInvoicesOperator
 
@@ -45,13 +46,19 @@ with DAG(
     catchup=False,
     max_active_runs=1,
     default_args={"retries": 2, "retry_delay": pendulum.duration(minutes=1)},
-    params={"dry_run": False, "report_dir": "/tmp/chargebee-reports"},
+    params={
+        "dry_run": False,
+        "report_dir": "/tmp/chargebee-reports",
+        # Empty: the month before the logical date; "2026-10": October 2026 in TIMEZONE.
+        "month": Param("", type="string", pattern=r"^(\d{4}-\d{2})?$"),
+    },
     tags=["chargebee", "finance"],
 ) as dag:
     select_pending = ListInvoicesOperator(
         task_id="select_pending",
         status="pending",
         period="previous_month",
+        month="{{ params.month }}",
         timezone=TIMEZONE,
         chunk_size=CHUNK_SIZE,
     )
