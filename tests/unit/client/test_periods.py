@@ -24,6 +24,11 @@ def seconds(moment: pendulum.DateTime) -> int:
     return int(moment.timestamp())
 
 
+def bounds(period: Period) -> tuple[int, int]:
+    assert period.start is not None and period.end is not None
+    return period.start, period.end
+
+
 def resolve(period: str | None, **given: Any) -> Period:
     values: dict[str, Any] = {
         "timezone": "UTC",
@@ -47,7 +52,8 @@ def test_previous_month_in_a_timezone_is_whole_local_days() -> None:
         seconds(pendulum.datetime(2026, 10, 31, 23, tz="UTC")),
     )
     # Asked a second wider at each end; the edges are dropped by contains().
-    assert date_filter == {"between": (period.start - 1, period.end)}
+    start, end = bounds(period)
+    assert date_filter == {"between": (start - 1, end)}
 
 
 def test_a_month_counts_from_run_after_when_there_is_no_logical_date() -> None:
@@ -154,7 +160,8 @@ def test_a_month_ending_in_a_clock_change_has_no_gap(timezone: str, year: int, m
     this = resolve("month", timezone=timezone, logical_date=mid_month)
     following = resolve("month", timezone=timezone, logical_date=mid_month.add(months=1))
     assert this.end == following.start
-    last_hour = range(this.end - 3600, this.end)
+    end = bounds(this)[1]
+    last_hour = range(end - 3600, end)
     assert all(this.contains(date) for date in last_hour)
     assert this.label() == (
         f"{year}-{month:02d}-01..{mid_month.end_of('month').to_date_string()} {timezone}"
@@ -180,13 +187,13 @@ def test_an_anchor_in_an_hour_repeated_after_the_months_first_midnight_is_the_ne
 )
 def test_the_range_holds_whichever_way_between_treats_its_ends(between: Any) -> None:
     period = resolve("previous_month", timezone="Europe/Berlin", logical_date=NOV_1_0300_UTC)
-    assert period.start is not None and period.end is not None
+    start, end = bounds(period)
     date_filter = period.date_filter()
     assert date_filter is not None
     low, high = date_filter["between"]
-    dates = [*range(period.start - 3, period.start + 3), *range(period.end - 3, period.end + 3)]
+    dates = [*range(start - 3, start + 3), *range(end - 3, end + 3)]
     kept = [d for d in dates if between(low, high, d) and period.contains(d)]
-    assert kept == [d for d in dates if period.start <= d < period.end]
+    assert kept == [d for d in dates if start <= d < end]
 
 
 def test_the_description_states_the_half_open_range_the_anchor_and_the_wire() -> None:
@@ -200,7 +207,8 @@ def test_the_description_states_the_half_open_range_the_anchor_and_the_wire() ->
     assert (
         "from 2023-09-01T00:00:00-04:00 (included) to 2023-10-01T01:00:00-03:00 (excluded)" in text
     )
-    assert f"date[between] [{period.start - 1}, {period.end}]" in text
+    start, end = bounds(period)
+    assert f"date[between] [{start - 1}, {end}]" in text
 
 
 # No month by guesswork: an explicit month, and bare dates west of UTC.
