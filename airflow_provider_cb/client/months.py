@@ -12,13 +12,11 @@ anchor instant arrives in.
 from __future__ import annotations
 
 import datetime as dt
-from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 
-@lru_cache(maxsize=64)
 def zone(name: str) -> ZoneInfo:
-    """The tz database zone ``name``; raises for an unknown name."""
+    """The tz database zone ``name`` (ZoneInfo caches it); raises for an unknown name."""
     return ZoneInfo(name)
 
 
