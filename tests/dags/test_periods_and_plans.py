@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
 from typing import Any
 
 import pendulum
@@ -10,7 +12,7 @@ import pytest
 from airflow_provider_cb.testing import ChargebeeEmulator
 from airflow_provider_cb.testing.dags import DagFolder
 from tests.dags.conftest import Output
-from tests.helpers import xcom_of
+from tests.helpers import airflow_cli, xcom_of
 
 BERLIN = "Europe/Berlin"
 OCTOBER_BERLIN = pendulum.datetime(2026, 10, 1, tz=BERLIN)
@@ -295,6 +297,27 @@ def test_a_bare_date_west_of_utc_fails_naming_both_months(
     assert "Read as that instant, previous_month is 2026-09" in log
     assert "read as the date 2026-11-01 in America/New_York, it is 2026-10" in log
     assert 'pass month="2026-10"' in log
+
+
+def test_airflow_dags_test_on_a_bare_date_fails_as_a_new_user_would_see_it(
+    chargebee_dags: DagFolder, emulator: ChargebeeEmulator
+) -> None:
+    """The issue's command, as typed: `airflow dags test fin_month_end_ny_cli 2026-11-01`."""
+    seed_september_and_october_in_new_york(emulator)
+    chargebee_dags.load(
+        "fin_month_end_ny_cli", dag_source("fin_month_end_ny_cli", "None", NEW_YORK_MONTH_END)
+    )
+    done = subprocess.run(
+        [*airflow_cli(), "dags", "test", "fin_month_end_ny_cli", "2026-11-01"],
+        env={**os.environ, "AIRFLOW_CONN_CHARGEBEE_DEFAULT": emulator.connection_json()},
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    output = done.stdout + done.stderr
+    assert "Read as that instant, previous_month is 2026-09" in output, output[-3000:]
+    assert "state=failed" in output
+    assert [r for r in emulator.requests if r.path.startswith("/api/v2/invoices")] == []
 
 
 def test_a_month_param_chooses_the_month(
