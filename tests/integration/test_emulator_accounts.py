@@ -1,0 +1,105 @@
+"""Auto collection lives on the customer or subscription, as on Chargebee, never on the invoice."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+from airflow_provider_cb.testing import ChargebeeEmulator
+from tests.integration.emulator_calls import DAY, act, assert_error
+
+
+def dunning_data(emulator: ChargebeeEmulator, endpoint: str) -> dict[str, int]:
+    if endpoint == "pause_dunning":
+        return {"expected_payment_date": int(emulator.clock.now()) + DAY}
+    return {}
+
+
+@pytest.mark.parametrize("endpoint", ["stop_dunning", "pause_dunning"])
+@pytest.mark.parametrize(
+    ("customer", "subscription", "allowed"),
+    [
+        ("on", None, True),
+        ("off", None, False),
+        ("off", "on", True),
+        ("on", "off", False),
+    ],
+    ids=["customer-on", "customer-off", "subscription-overrides-on", "subscription-overrides-off"],
+)
+def test_dunning_control_needs_auto_collection_on_the_subscription_or_customer(
+    endpoint: str,
+    customer: str,
+    subscription: str | None,
+    allowed: bool,
+    emulator: ChargebeeEmulator,
+    http: httpx.Client,
+) -> None:
+    emulator.add_customer("cus_1", auto_collection=customer)
+    emulator.add_subscription("sub_1", customer_id="cus_1", auto_collection=subscription)
+    emulator.add_invoice(
+        "inv_1",
+        status="payment_due",
+        customer_id="cus_1",
+        subscription_id="sub_1",
+        dunning_status="in_progress",
+    )
+
+    response = act(http, endpoint, "inv_1", dunning_data(emulator, endpoint))
+
+    if allowed:
+        assert response.status_code == 200, response.text
+        assert emulator.count_applied(endpoint) == 1
+    else:
+        assert_error(response, 409, "invalid_state_for_request")
+        assert "auto collection off" in response.json()["message"]
+        assert emulator.count_applied() == 0
+
+
+def test_invoices_carry_no_auto_collection(emulator: ChargebeeEmulator, http: httpx.Client) -> None:
+    emulator.add_invoice("inv_1", status="payment_due", auto_collection="off")
+    for version in ("v1", "v2"):
+        invoice = http.get(f"/api/{version}/invoices/inv_1").json()["invoice"]
+        assert "auto_collection" not in invoice
+    assert "auto_collection" not in emulator.invoice("inv_1")
+
+
+def test_add_invoice_auto_collection_sets_the_customers_setting(
+    emulator: ChargebeeEmulator, http: httpx.Client
+) -> None:
+    emulator.add_invoice("inv_1", customer_id="cus_9", status="payment_due")
+    assert emulator.customer("cus_9")["auto_collection"] == "on"
+    emulator.add_invoice("inv_2", customer_id="cus_9", status="payment_due", auto_collection="off")
+
+    assert emulator.customer("cus_9")["auto_collection"] == "off"
+    assert_error(act(http, "stop_dunning", "inv_1"), 409, "invalid_state_for_request")
+
+
+def test_customers_and_subscriptions_are_read_over_v2(
+    emulator: ChargebeeEmulator, http: httpx.Client
+) -> None:
+    emulator.add_customer("cus_1", auto_collection="off")
+    emulator.add_subscription("sub_1", customer_id="cus_1", auto_collection="on")
+    emulator.add_invoice("inv_1", customer_id="cus_1", subscription_id="sub_2")
+
+    customer = http.get("/api/v2/customers/cus_1")
+    assert customer.status_code == 200, customer.text
+    assert customer.json()["customer"]["auto_collection"] == "off"
+    subscription = http.get("/api/v2/subscriptions/sub_1").json()["subscription"]
+    assert (subscription["customer_id"], subscription["auto_collection"]) == ("cus_1", "on")
+    inheriting = http.get("/api/v2/subscriptions/sub_2").json()["subscription"]
+    assert "auto_collection" not in inheriting
+    assert_error(http.get("/api/v2/customers/cus_nope"), 404, "resource_not_found")
+    assert_error(http.get("/api/v1/customers/cus_1"), 404, "resource_not_found")
+    assert_error(http.post("/api/v2/customers/cus_1"), 405, "http_method_not_supported")
+
+
+def test_a_subscription_belongs_to_one_customer(emulator: ChargebeeEmulator) -> None:
+    emulator.add_invoice("inv_1", customer_id="cus_1", subscription_id="sub_1")
+    with pytest.raises(ValueError, match="belongs to customer 'cus_1'"):
+        emulator.add_invoice("inv_2", customer_id="cus_2", subscription_id="sub_1")
+    with pytest.raises(KeyError, match="cus_nope"):
+        emulator.add_subscription("sub_2", customer_id="cus_nope")
+    with pytest.raises(ValueError, match="auto_collection"):
+        emulator.add_customer("cus_3", auto_collection="maybe")
+    with pytest.raises(ValueError, match="already exists"):
+        emulator.add_customer("cus_1")
