@@ -97,20 +97,20 @@ class InvoiceStore:
     def add(self, invoice_id: str, fields: Mapping[str, Any]) -> dict[str, Any]:
         """Create an invoice from :func:`~airflow_provider_cb.testing.fields.complete` fields.
 
-        Its customer (and subscription) are created when new; ``auto_collection``,
-        when given, is set on the customer.
+        Its customer (by default its subscription's, else ``cus_<invoice_id>``) and
+        subscription are created when new; ``auto_collection``, when given, is set
+        on the customer.
         """
         check_id("invoice_id", invoice_id)
         status, date, amount_due = fields["status"], fields["date"], fields["amount_due"]
         line_items, subscription_id = fields["line_items"], fields["subscription_id"]
-        customer_id = fields["customer_id"] or f"cus_{invoice_id}"
         now = int(self._clock.now())
         day = date if date is not None else now
         owed = 0 if status in ("paid", "voided") else amount_due
         each, rest = divmod(amount_due, line_items) if line_items else (0, 0)
         invoice: Invoice = {
             "id": invoice_id,
-            "customer_id": customer_id,
+            "customer_id": fields["customer_id"],
             "subscription_id": subscription_id,
             "recurring": subscription_id is not None,
             "status": status,
@@ -279,9 +279,18 @@ class InvoiceStore:
         return max(numbers, default=0) + 1
 
     def _file_accounts(self, invoice: Invoice, auto_collection: str | None, now: int) -> None:
-        """Make the invoice's customer and subscription exist; set the customer's setting."""
-        customer_id, subscription_id = invoice["customer_id"], invoice["subscription_id"]
+        """Make the invoice's customer and subscription exist; set the customer's setting.
+
+        An invoice named without a customer belongs to its subscription's customer,
+        or else to a new ``cus_<invoice_id>``.
+        """
+        subscription_id = invoice["subscription_id"]
         subscription = self._subscriptions.get(subscription_id) if subscription_id else None
+        if invoice["customer_id"] is None:
+            invoice["customer_id"] = (
+                subscription["customer_id"] if subscription else f"cus_{invoice['id']}"
+            )
+        customer_id = invoice["customer_id"]
         if subscription is not None and subscription["customer_id"] != customer_id:
             raise ValueError(
                 f"subscription {subscription_id!r} belongs to customer "
