@@ -13,15 +13,16 @@ import binascii
 import hmac
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import parse_qsl, unquote
 
-from airflow_provider_cb.testing import listing
+from airflow_provider_cb.testing import creation, listing
 from airflow_provider_cb.testing.clock import Clock
 from airflow_provider_cb.testing.fields import check_id
 from airflow_provider_cb.testing.idempotency import KEY_MAX_LENGTH, IdempotencyStore
-from airflow_provider_cb.testing.params import read_body
+from airflow_provider_cb.testing.params import Param, read_body
 from airflow_provider_cb.testing.rules import SITE_ACTIONS, SiteAction
 from airflow_provider_cb.testing.store import InvoiceStore
 from airflow_provider_cb.testing.wire import (
@@ -41,6 +42,15 @@ REPLAYED_HEADER = ("chargebee-idempotency-replayed", "true")
 
 _ACCOUNTS: Mapping[str, str] = {"customers": "customer", "subscriptions": "subscription"}
 """Resources read only for the setting they hold (auto collection), on v2."""
+Creator = Callable[[InvoiceStore, Mapping[str, Any]], Answer]
+_CREATE: Mapping[tuple[str, ...], tuple[tuple[Param, ...], Creator]] = {
+    ("v2", "customers"): (creation.CUSTOMER_PARAMS, creation.create_customer),
+    ("v2", "invoices", "create_for_charge_items_and_charges"): (
+        creation.INVOICE_PARAMS,
+        creation.create_invoice,
+    ),
+}
+"""What a system test creates through the API: a customer, a closed invoice of charges."""
 _NO_SUCH_URL = "Sorry, we couldn't find that resource"
 
 
@@ -162,6 +172,10 @@ class Site:
             if len(parts) < 4 or parts[:2] != ["", "api"] or parts[2] not in API_VERSIONS:
                 raise not_found(_NO_SUCH_URL)
             version, resource, rest = parts[2], parts[3], parts[4:]
+            create = _CREATE.get((version, resource, *rest))
+            if create is not None:
+                _allow(request, "POST")
+                return self._create(request, *create)
             if resource in _ACCOUNTS and version == "v2" and len(rest) == 1:
                 _allow(request, "GET")
                 return self._store.retrieve_account(_ACCOUNTS[resource], _path_id(rest[0]))
@@ -184,6 +198,10 @@ class Site:
     def _list(self, request: Request, version: str) -> Answer:
         query = listing.parse_query(parse_qsl(request.query, keep_blank_values=True))
         return self._store.page(query, version)
+
+    def _create(self, request: Request, params: tuple[Param, ...], create: Creator) -> Answer:
+        form = decode_form(_text(request.body))
+        return create(self._store, read_body(params, form, int(self._clock.now())))
 
     def _act(self, request: Request, action: SiteAction, invoice_id: str) -> Answer:
         """Read the body by the endpoint's own parameters, then act on the invoice.

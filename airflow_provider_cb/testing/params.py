@@ -9,13 +9,15 @@ it: 400 ``param_wrong_value`` naming the parameter as the form spelt it
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
 from airflow_provider_cb.testing.wire import decode_timestamp, wrong_value
 
-Kind = Literal["text", "boolean", "timestamp", "objects"]
+_INTEGER = re.compile(r"-?\d{1,15}")
+Kind = Literal["text", "boolean", "integer", "timestamp", "objects"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,6 +66,10 @@ def _read(param: Param, spelt: str, value: Any, now: int) -> Any:
         if value not in ("true", "false"):
             raise wrong_value(spelt, f"{value!r:.40} is not true or false")
         return value == "true"
+    if param.kind == "integer":
+        if not _INTEGER.fullmatch(value):
+            raise wrong_value(spelt, f"{value!r:.40} is not a whole number")
+        return int(value)
     if param.kind == "timestamp":
         seconds = decode_timestamp(spelt, value)
         if param.when == "past" and seconds > now:

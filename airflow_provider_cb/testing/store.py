@@ -45,9 +45,13 @@ class InvoiceStore:
         self._applied = applied
 
     def add_customer(
-        self, customer_id: str, auto_collection: str, currency_code: str = "USD"
+        self,
+        customer_id: str,
+        auto_collection: str,
+        currency_code: str = "USD",
+        details: Mapping[str, str] | None = None,
     ) -> dict[str, Any]:
-        """A new customer; ValueError when the id is taken."""
+        """A new customer (``details``: names and email); ValueError when the id is taken."""
         check_id("customer_id", customer_id)
         check_choice("auto_collection", auto_collection, AUTO_COLLECTION)
         with self._lock:
@@ -55,6 +59,7 @@ class InvoiceStore:
                 raise ValueError(f"customer {customer_id!r} already exists")
             now = int(self._clock.now())
             customer = new_customer(customer_id, auto_collection, currency_code, now)
+            customer.update(details or {})
             self._customers[customer_id] = customer
             return copy.deepcopy(customer)
 
@@ -94,69 +99,25 @@ class InvoiceStore:
                 raise not_found(f"Sorry, we couldn't find that resource: {kind} {account_id}")
             return json_answer(200, {kind: account})
 
-    def add(self, invoice_id: str, fields: Mapping[str, Any]) -> dict[str, Any]:
+    def add(self, invoice_id: str | None, fields: Mapping[str, Any]) -> dict[str, Any]:
         """Create an invoice from :func:`~airflow_provider_cb.testing.fields.complete` fields.
+
+        ``invoice_id`` None numbers it on from the highest numeric id, as Chargebee
+        numbers the invoices it creates.
 
         Its customer (by default its subscription's, else ``cus_<invoice_id>``) and
         subscription are created when new; ``auto_collection``, when given, is set
         on the customer.
         """
-        check_id("invoice_id", invoice_id)
-        status, date, amount_due = fields["status"], fields["date"], fields["amount_due"]
-        line_items, subscription_id = fields["line_items"], fields["subscription_id"]
+        if invoice_id is not None:
+            check_id("invoice_id", invoice_id)
         now = int(self._clock.now())
-        day = date if date is not None else now
-        owed = 0 if status in ("paid", "voided") else amount_due
-        each, rest = divmod(amount_due, line_items) if line_items else (0, 0)
-        invoice: Invoice = {
-            "id": invoice_id,
-            "customer_id": fields["customer_id"],
-            "subscription_id": subscription_id,
-            "recurring": subscription_id is not None,
-            "status": status,
-            "price_type": "tax_exclusive",
-            "date": day,
-            "due_date": day,
-            "net_term_days": 0,
-            "currency_code": fields["currency_code"],
-            "exchange_rate": 1.0,
-            "total": amount_due,
-            "sub_total": amount_due,
-            "tax": 0,
-            "amount_paid": amount_due if status == "paid" else 0,
-            "amount_adjusted": 0,
-            "write_off_amount": 0,
-            "credits_applied": 0,
-            "amount_due": owed,
-            "paid_at": day if status == "paid" else None,
-            "dunning_status": fields["dunning_status"],
-            "expected_payment_date": fields["expected_payment_date"],
-            "first_invoice": False,
-            "term_finalized": True,
-            "is_gifted": False,
-            "generated_at": day,
-            "updated_at": now,
-            "resource_version": now * 1000,
-            "deleted": False,
-            "line_items": [
-                {
-                    "id": f"li_{invoice_id}_{n}",
-                    "date_from": day,
-                    "date_to": day,
-                    "unit_amount": each + (rest if n == 1 else 0),
-                    "quantity": 1,
-                    "amount": each + (rest if n == 1 else 0),
-                    "is_taxed": False,
-                    "description": f"Charge {n}",
-                    "entity_type": "adhoc",
-                }
-                for n in range(1, line_items + 1)
-            ],
-            "notes": [dict(note) for note in fields["notes"] or ()],
-        }
         with self._lock:
+            if invoice_id is None:
+                invoice_id = str(self._next_number(""))
             if invoice_id in self._invoices:
                 raise ValueError(f"invoice {invoice_id!r} already exists")
+            invoice = _new_invoice(invoice_id, fields, now)
             self._file_accounts(invoice, fields["auto_collection"], now)
             self._invoices[invoice_id] = invoice
             self._index.add(invoice)
@@ -271,11 +232,14 @@ class InvoiceStore:
     def next_number(self, prefix: str) -> int:
         """One past the highest ``<prefix><digits>`` id, so a new seed continues the numbering."""
         with self._lock:
-            numbers = [
-                int(tail)
-                for invoice_id in self._invoices
-                if invoice_id.startswith(prefix) and (tail := invoice_id[len(prefix) :]).isdigit()
-            ]
+            return self._next_number(prefix)
+
+    def _next_number(self, prefix: str) -> int:
+        numbers = [
+            int(tail)
+            for invoice_id in self._invoices
+            if invoice_id.startswith(prefix) and (tail := invoice_id[len(prefix) :]).isdigit()
+        ]
         return max(numbers, default=0) + 1
 
     def _file_accounts(self, invoice: Invoice, auto_collection: str | None, now: int) -> None:
@@ -329,6 +293,62 @@ class InvoiceStore:
         invoice["updated_at"] = int(now)
         invoice["resource_version"] = max(invoice["resource_version"] + 1, int(now * 1000))
         self._index.move(before, invoice)
+
+
+def _new_invoice(invoice_id: str, fields: Mapping[str, Any], now: int) -> Invoice:
+    """The stored record of a new invoice, in v2 shape, its line items sharing the total."""
+    status, date, amount_due = fields["status"], fields["date"], fields["amount_due"]
+    line_items, subscription_id = fields["line_items"], fields["subscription_id"]
+    day = date if date is not None else now
+    owed = 0 if status in ("paid", "voided") else amount_due
+    each, rest = divmod(amount_due, line_items) if line_items else (0, 0)
+    invoice: Invoice = {
+        "id": invoice_id,
+        "customer_id": fields["customer_id"],
+        "subscription_id": subscription_id,
+        "recurring": subscription_id is not None,
+        "status": status,
+        "price_type": "tax_exclusive",
+        "date": day,
+        "due_date": day,
+        "net_term_days": 0,
+        "currency_code": fields["currency_code"],
+        "exchange_rate": 1.0,
+        "total": amount_due,
+        "sub_total": amount_due,
+        "tax": 0,
+        "amount_paid": amount_due if status == "paid" else 0,
+        "amount_adjusted": 0,
+        "write_off_amount": 0,
+        "credits_applied": 0,
+        "amount_due": owed,
+        "paid_at": day if status == "paid" else None,
+        "dunning_status": fields["dunning_status"],
+        "expected_payment_date": fields["expected_payment_date"],
+        "first_invoice": False,
+        "term_finalized": True,
+        "is_gifted": False,
+        "generated_at": day,
+        "updated_at": now,
+        "resource_version": now * 1000,
+        "deleted": False,
+        "line_items": [
+            {
+                "id": f"li_{invoice_id}_{n}",
+                "date_from": day,
+                "date_to": day,
+                "unit_amount": each + (rest if n == 1 else 0),
+                "quantity": 1,
+                "amount": each + (rest if n == 1 else 0),
+                "is_taxed": False,
+                "description": f"Charge {n}",
+                "entity_type": "adhoc",
+            }
+            for n in range(1, line_items + 1)
+        ],
+        "notes": [dict(note) for note in fields["notes"] or ()],
+    }
+    return invoice
 
 
 def _unknown(invoice_id: str) -> ApiError:

@@ -103,3 +103,78 @@ def test_a_subscription_belongs_to_one_customer(emulator: ChargebeeEmulator) -> 
         emulator.add_customer("cus_3", auto_collection="maybe")
     with pytest.raises(ValueError, match="already exists"):
         emulator.add_customer("cus_1")
+
+
+def test_customers_and_invoices_are_created_through_the_api(
+    emulator: ChargebeeEmulator, http: httpx.Client
+) -> None:
+    emulator.add_invoice("inv_000007", status="paid")
+    customer = http.post(
+        "/api/v2/customers", data={"id": "cus_new", "auto_collection": "off", "email": "a@b.c"}
+    )
+    assert customer.status_code == 200, customer.text
+    assert customer.json()["customer"]["email"] == "a@b.c"
+    form = {
+        "customer_id": "cus_new",
+        "currency_code": "EUR",
+        "charges[amount][0]": "1500",
+        "charges[description][0]": "Setup",
+        "charges[amount][1]": "250",
+        "charges[description][1]": "Extra",
+    }
+    created = http.post("/api/v2/invoices/create_for_charge_items_and_charges", data=form)
+
+    assert created.status_code == 200, created.text
+    invoice = created.json()["invoice"]
+    assert (invoice["id"], invoice["status"], invoice["total"]) == ("1", "payment_due", 1750)
+    assert (invoice["currency_code"], len(invoice["line_items"])) == ("EUR", 2)
+    assert "dunning_status" not in invoice  # auto collection is off: no charge, no dunning
+    assert emulator.invoice("1")["customer_id"] == "cus_new"
+    again = http.post(
+        "/api/v2/invoices/create_for_charge_items_and_charges",
+        data={"customer_id": "cus_new", "charges[amount][0]": "5", "charges[description][0]": "x"},
+    )
+    assert again.json()["invoice"]["id"] == "2"
+
+
+@pytest.mark.parametrize(
+    ("path", "form", "status", "code", "param"),
+    [
+        ("/api/v2/customers", {"id": "cus_1"}, 400, "duplicate_entry", "id"),
+        ("/api/v2/customers", {"auto_collection": "maybe"}, 400, "param_wrong_value", None),
+        (
+            "/api/v2/invoices/create_for_charge_items_and_charges",
+            {"customer_id": "cus_nope", "charges[amount][0]": "5", "charges[description][0]": "x"},
+            404,
+            "resource_not_found",
+            None,
+        ),
+        (
+            "/api/v2/invoices/create_for_charge_items_and_charges",
+            {"customer_id": "cus_1", "charges[amount][0]": "five", "charges[description][0]": "x"},
+            400,
+            "param_wrong_value",
+            "charges[amount][0]",
+        ),
+        (
+            "/api/v2/invoices/create_for_charge_items_and_charges",
+            {"customer_id": "cus_1"},
+            400,
+            "param_wrong_value",
+            "charges",
+        ),
+    ],
+    ids=["duplicate", "bad-auto-collection", "unknown-customer", "bad-amount", "no-charges"],
+)
+def test_creation_refuses_what_chargebee_refuses(
+    path: str,
+    form: dict[str, str],
+    status: int,
+    code: str,
+    param: str | None,
+    emulator: ChargebeeEmulator,
+    http: httpx.Client,
+) -> None:
+    emulator.add_customer("cus_1")
+    assert_error(http.post(path, data=form), status, code, param)
+    assert emulator.invoices() == []

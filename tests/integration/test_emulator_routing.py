@@ -17,7 +17,7 @@ def test_unknown_invoice_is_404(http: httpx.Client) -> None:
 
 @pytest.mark.parametrize(
     "path",
-    ["/api/v3/invoices", "/api/v2/customers", "/", "/api/v2/invoices/inv_1/explode", "/api/v2"],
+    ["/api/v3/invoices", "/api/v2/plans", "/", "/api/v2/invoices/inv_1/explode", "/api/v2"],
 )
 def test_unknown_paths_are_404(path: str, emulator: ChargebeeEmulator, http: httpx.Client) -> None:
     emulator.seed(1)
