@@ -3,6 +3,7 @@
 v2 actions are checked against the official Python SDK's params for the
 operation (``Invoice.CloseParams``...), nested list fields and enum values
 included; the v1 ``collect`` against the v1 specification, which gives it no body.
+The text lengths the API reference states hold in the client too.
 """
 
 from __future__ import annotations
@@ -16,8 +17,10 @@ import pytest
 from chargebee.models import enums
 
 from airflow_provider_cb.client.encoding import encode_form
+from airflow_provider_cb.client.errors import ChargebeeValidationError
 from airflow_provider_cb.client.invoices import ACTIONS
 from airflow_provider_cb.client.validation import NOTE_ENTITY_TYPES
+from airflow_provider_cb.testing.rules import SITE_ACTIONS
 from tests.contract.official import operation_params, operation_params_type, spec
 
 SAMPLES: dict[str, Any] = {
@@ -73,3 +76,18 @@ def test_collect_sends_no_body_the_v1_specification_lacks() -> None:
     )
     assert ACTIONS["collect"].api_version == "v1"
     assert set(ACTIONS["collect"].field_names) - set(documented) == set()
+
+
+@pytest.mark.parametrize("name", V2_ACTIONS)
+def test_the_provider_keeps_the_documented_lengths(name: str) -> None:
+    """Text limits the API reference states (the emulator's rules carry them) hold in the client."""
+    action = ACTIONS[name]
+    site = SITE_ACTIONS[("v2", action.endpoint)]
+    limited = [p for p in site.params if p.kind == "text" and p.max_length is not None]
+    assert limited, f"{name} has no documented text limit"
+    required = {f.name: SAMPLES[f.name] for f in action.fields if f.required}
+    for param in limited:
+        longest = "x" * (param.max_length or 0)
+        assert action.build_body({**required, param.name: longest})[param.name] == longest
+        with pytest.raises(ChargebeeValidationError, match=param.name):
+            action.build_body({**required, param.name: longest + "x"})

@@ -170,15 +170,20 @@ def test_date_between_includes_both_ends(system_site: SystemSite, findings: Find
     )
 
 
-def test_resume_dunning_clears_the_expected_payment_date(
-    system_site: SystemSite, findings: Findings
-) -> None:
-    assumption = "pause sets expected_payment_date as sent; resume clears it"
+def paused_later(system_site: SystemSite, findings: Findings, assumption: str) -> str:
+    """The invoice in dunning that is paused and resumed (the part is skipped without one)."""
     dunning = system_site.ready.dunning
     if not dunning:
         findings.skip(assumption, system_site.ready.missing["dunning"])
         pytest.skip(system_site.ready.missing["dunning"])
-    invoice_id = dunning[1]
+    return dunning[1]
+
+
+def test_resume_dunning_clears_the_expected_payment_date(
+    system_site: SystemSite, findings: Findings
+) -> None:
+    assumption = "pause sets expected_payment_date as sent; resume clears it"
+    invoice_id = paused_later(system_site, findings, assumption)
     until = int(time.time()) + 14 * DAY
     paused = system_site.post(
         f"/invoices/{invoice_id}/pause_dunning", {"expected_payment_date": str(until)}
@@ -199,11 +204,8 @@ def test_never_paused_dunning_cannot_be_resumed(
     system_site: SystemSite, findings: Findings
 ) -> None:
     assumption = "resume_dunning on a dunning never paused: invalid_state_for_request"
-    dunning = system_site.ready.dunning
-    if not dunning:
-        findings.skip(assumption, system_site.ready.missing["dunning"])
-        pytest.skip(system_site.ready.missing["dunning"])
-    response = system_site.request("POST", f"/invoices/{dunning[1]}/resume_dunning")
+    invoice_id = paused_later(system_site, findings, assumption)
+    response = system_site.request("POST", f"/invoices/{invoice_id}/resume_dunning")
     observed = f"{response.status_code} {code_of(response)}"
     assert findings.record(
         assumption, code_of(response) == "invalid_state_for_request", observed
