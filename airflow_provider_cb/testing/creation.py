@@ -87,4 +87,8 @@ def create_invoice(store: InvoiceStore, body: Mapping[str, Any]) -> Answer:
             "currency_code": body.get("currency_code", customer["preferred_currency_code"]),
         }
     )
-    return json_answer(200, {"invoice": store.add(None, fields)})
+    try:
+        invoice = store.add(None, fields)
+    except ValueError as error:  # a subscription of another customer
+        raise wrong_value("subscription_id", str(error)) from None
+    return json_answer(200, {"invoice": invoice})

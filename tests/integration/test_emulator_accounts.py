@@ -178,3 +178,24 @@ def test_creation_refuses_what_chargebee_refuses(
     emulator.add_customer("cus_1")
     assert_error(http.post(path, data=form), status, code, param)
     assert emulator.invoices() == []
+
+
+def test_an_invoice_for_another_customers_subscription_is_refused(
+    emulator: ChargebeeEmulator, http: httpx.Client
+) -> None:
+    emulator.add_customer("cus_1")
+    emulator.add_customer("cus_2")
+    emulator.add_subscription("sub_1", customer_id="cus_1")
+    form = {
+        "customer_id": "cus_2",
+        "subscription_id": "sub_1",
+        "charges[amount][0]": "5",
+        "charges[description][0]": "x",
+    }
+    response = http.post("/api/v2/invoices/create_for_charge_items_and_charges", data=form)
+    assert_error(response, 400, "param_wrong_value", "subscription_id")
+    by_subscription = http.post(
+        "/api/v2/invoices/create_for_charge_items_and_charges",
+        data={k: v for k, v in form.items() if k != "customer_id"},
+    )
+    assert by_subscription.json()["invoice"]["customer_id"] == "cus_1"
