@@ -20,6 +20,7 @@ fi
 .venv/bin/ruff check .
 .venv/bin/ruff format --check .
 .venv/bin/mypy --strict airflow_provider_cb
+.venv/bin/lint-imports --no-cache  # the emulator imports none of the client's rules
 .venv/bin/python -m pytest "$@"
 scripts/bootstrap.sh floor
 echo "Again on Airflow $(.venv-floor/bin/python -c 'import airflow; print(airflow.__version__)'), the oldest supported:"

@@ -2,6 +2,8 @@
 
 The order of checks follows the real API: authentication first, then the rate
 limit, then the idempotency key, then routing, parameters and invoice state.
+Bodies are checked and actions judged by the emulator's own
+:mod:`~airflow_provider_cb.testing.rules`, never by the client's.
 """
 
 from __future__ import annotations
@@ -9,29 +11,26 @@ from __future__ import annotations
 import base64
 import binascii
 import hmac
-import re
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl, unquote
 
-from airflow_provider_cb.client import validation
-from airflow_provider_cb.client.errors import ChargebeeValidationError
-from airflow_provider_cb.client.invoices import ACTIONS, InvoiceAction
-from airflow_provider_cb.testing import listing
+from airflow_provider_cb.testing import creation, listing
 from airflow_provider_cb.testing.clock import Clock
+from airflow_provider_cb.testing.fields import check_id
 from airflow_provider_cb.testing.idempotency import KEY_MAX_LENGTH, IdempotencyStore
+from airflow_provider_cb.testing.params import Param, read_body
+from airflow_provider_cb.testing.rules import SITE_ACTIONS, SiteAction
 from airflow_provider_cb.testing.store import InvoiceStore
 from airflow_provider_cb.testing.wire import (
     Answer,
     ApiError,
     decode_form,
-    decode_timestamp,
     form_fingerprint,
     in_progress,
-    is_timestamp_field,
     not_found,
     rate_limited,
     wrong_value,
@@ -41,11 +40,17 @@ API_VERSIONS = ("v1", "v2")
 IDEMPOTENCY_HEADER = "chargebee-idempotency-key"
 REPLAYED_HEADER = ("chargebee-idempotency-replayed", "true")
 
-_ACTIONS_BY_ROUTE: Mapping[tuple[str, str], InvoiceAction] = {
-    (action.api_version, action.endpoint): action for action in ACTIONS.values()
+_ACCOUNTS: Mapping[str, str] = {"customers": "customer", "subscriptions": "subscription"}
+"""Resources read only for the setting they hold (auto collection), on v2."""
+Creator = Callable[[InvoiceStore, Mapping[str, Any]], Answer]
+_CREATE: Mapping[tuple[str, ...], tuple[tuple[Param, ...], Creator]] = {
+    ("v2", "customers"): (creation.CUSTOMER_PARAMS, creation.create_customer),
+    ("v2", "invoices", "create_for_charge_items_and_charges"): (
+        creation.INVOICE_PARAMS,
+        creation.create_invoice,
+    ),
 }
-"""Each action is served only on its own API version, as on a real site."""
-_ITEM_PARAM = re.compile(r"(\w+)\[(\d+)\]\.(\w+)")
+"""What a system test creates through the API: a customer, a closed invoice of charges."""
 _NO_SUCH_URL = "Sorry, we couldn't find that resource"
 
 
@@ -164,23 +169,29 @@ class Site:
     def _route(self, request: Request) -> Answer:
         try:
             parts = request.path.split("/")
-            if len(parts) < 4 or parts[:2] != ["", "api"] or parts[3] != "invoices":
+            if len(parts) < 4 or parts[:2] != ["", "api"] or parts[2] not in API_VERSIONS:
                 raise not_found(_NO_SUCH_URL)
-            version = parts[2]
-            if version not in API_VERSIONS:
+            version, resource, rest = parts[2], parts[3], parts[4:]
+            create = _CREATE.get((version, resource, *rest))
+            if create is not None:
+                _allow(request, "POST")
+                return self._create(request, *create)
+            if resource in _ACCOUNTS and version == "v2" and len(rest) == 1:
+                _allow(request, "GET")
+                return self._store.retrieve_account(_ACCOUNTS[resource], _path_id(rest[0]))
+            if resource != "invoices":
                 raise not_found(_NO_SUCH_URL)
-            rest = parts[4:]
             if not rest:
                 _allow(request, "GET")
                 return self._list(request, version)
             if len(rest) == 1:
                 _allow(request, "GET")
-                return self._store.retrieve(_invoice_id(rest[0]), version)
-            action = _ACTIONS_BY_ROUTE.get((version, rest[1])) if len(rest) == 2 else None
+                return self._store.retrieve(_path_id(rest[0]), version)
+            action = SITE_ACTIONS.get((version, rest[1])) if len(rest) == 2 else None
             if action is None:
                 raise not_found(_NO_SUCH_URL)
             _allow(request, "POST")
-            return self._act(request, version, action, _invoice_id(rest[0]))
+            return self._act(request, action, _path_id(rest[0]))
         except ApiError as error:
             return error.answer()
 
@@ -188,35 +199,18 @@ class Site:
         query = listing.parse_query(parse_qsl(request.query, keep_blank_values=True))
         return self._store.page(query, version)
 
-    def _act(
-        self, request: Request, version: str, action: InvoiceAction, invoice_id: str
-    ) -> Answer:
-        """Check the body with the action table's own rules, then act on the invoice.
+    def _create(self, request: Request, params: tuple[Param, ...], create: Creator) -> Answer:
+        form = decode_form(_text(request.body))
+        return create(self._store, read_body(params, form, int(self._clock.now())))
 
-        The table judges dates by the wall clock; timestamps are shifted into the
-        wall clock's frame for that check, so dates are judged by the emulator clock.
+    def _act(self, request: Request, action: SiteAction, invoice_id: str) -> Answer:
+        """Read the body by the endpoint's own parameters, then act on the invoice.
+
+        Dates are judged by the emulator's clock, which tests can move.
         """
-        values: dict[str, Any] = decode_form(_text(request.body))
-        timestamps = {
-            name: decode_timestamp(name, value)
-            for name, value in values.items()
-            if name in action.field_names and is_timestamp_field(name)
-        }
-        offset = self._clock.offset
-        for name, seconds in timestamps.items():
-            values[name] = seconds - offset
-        try:
-            body = action.build_body(values)
-        except ChargebeeValidationError as error:
-            raise wrong_value(_form_param(error.param), error.problem) from None
-        body.update(timestamps)
-        return self._store.apply(
-            action,
-            invoice_id,
-            body,
-            api_version=version,
-            idempotency_key=request.idempotency_key,
-        )
+        form = decode_form(_text(request.body))
+        body = read_body(action.params, form, int(self._clock.now()))
+        return self._store.apply(action, invoice_id, body, idempotency_key=request.idempotency_key)
 
 
 def _allow(request: Request, method: str) -> None:
@@ -229,18 +223,11 @@ def _allow(request: Request, method: str) -> None:
         )
 
 
-def _invoice_id(segment: str) -> str:
-    invoice_id = unquote(segment)
+def _path_id(segment: str) -> str:
     try:
-        return validation.check_id("invoice_id", invoice_id)
-    except ChargebeeValidationError:
+        return check_id("id", unquote(segment))
+    except ValueError:
         raise not_found(_NO_SUCH_URL) from None
-
-
-def _form_param(param: str) -> str:
-    """``notes_to_remove[0].entity_id`` as the form names it: ``notes_to_remove[entity_id][0]``."""
-    match = _ITEM_PARAM.fullmatch(param)
-    return f"{match[1]}[{match[3]}][{match[2]}]" if match else param
 
 
 def _text(body: bytes | None) -> str:

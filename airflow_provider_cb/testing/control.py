@@ -27,9 +27,9 @@ from typing import Any, Self, Unpack
 
 import httpx
 
-from airflow_provider_cb.client.invoices import INVOICE_STATUSES
 from airflow_provider_cb.testing.control_api import CONTROL_PREFIX
 from airflow_provider_cb.testing.fields import InvoiceFields, to_epoch
+from airflow_provider_cb.testing.rules import INVOICE_STATUSES
 
 MAX_SEED = 100_000
 """Invoices one seed may create: the emulator keeps them all in memory."""

@@ -150,11 +150,37 @@ class ChargebeeEmulator:
 
     # State
 
+    def add_customer(self, customer_id: str, *, auto_collection: str = "on") -> dict[str, Any]:
+        """Create a customer and return it as ``GET /customers/{id}`` shows it.
+
+        Auto collection lives here (and on subscriptions), never on invoices:
+        ``stop_dunning`` and ``pause_dunning`` are refused for an invoice whose
+        customer has it ``off`` (unless its subscription overrides it ``on``).
+        """
+        return self._store.add_customer(customer_id, auto_collection)
+
+    def add_subscription(
+        self, subscription_id: str, *, customer_id: str, auto_collection: str | None = None
+    ) -> dict[str, Any]:
+        """Create a subscription of an existing customer; ``auto_collection`` None takes the
+        customer's, ``on``/``off`` overrides it for the subscription's invoices."""
+        return self._store.add_subscription(subscription_id, customer_id, auto_collection)
+
+    def customer(self, customer_id: str) -> dict[str, Any]:
+        """A copy of one customer; KeyError when unknown."""
+        return self._store.account("customer", customer_id)
+
+    def subscription(self, subscription_id: str) -> dict[str, Any]:
+        """A copy of one subscription; KeyError when unknown."""
+        return self._store.account("subscription", subscription_id)
+
     def add_invoice(self, invoice_id: str, **fields: Unpack[InvoiceFields]) -> dict[str, Any]:
         """Create an invoice and return it (v2 shape); see :class:`InvoiceFields`.
 
         ``date`` and ``expected_payment_date`` take epoch seconds, ISO-8601 text or
         an aware datetime; a wrong type or value is refused here, naming the field.
+        Its customer (``cus_<invoice_id>`` unless named) and subscription are
+        created when new; ``auto_collection`` sets the customer's setting.
         """
         return self._store.add(invoice_id, complete(fields))
 

@@ -22,7 +22,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from airflow_provider_cb.client.invoices import DUNNING_STATUSES, INVOICE_STATUSES
+from airflow_provider_cb.testing.rules import DUNNING_STATUSES, INVOICE_STATUSES
 from airflow_provider_cb.testing.wire import wrong_value
 
 Invoice = Mapping[str, Any]

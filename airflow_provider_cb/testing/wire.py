@@ -17,8 +17,6 @@ from typing import Any, Literal
 from urllib.parse import parse_qsl
 
 JSON_TYPE = "application/json;charset=utf-8"
-TIMESTAMP_SUFFIXES = ("_date", "_at")
-"""Body fields named like this carry epoch seconds on the wire (``invoice_date``...)."""
 
 _FORM_KEY = re.compile(r"([a-z][a-z0-9_]*)(?:\[([a-z][a-z0-9_]*)\]\[(\d{1,4})\])?")
 _EPOCH_SECONDS = re.compile(r"\d{1,11}")
@@ -188,10 +186,6 @@ def decode_form(text: str) -> dict[str, Any]:
             raise wrong_value(name, "list indexes must run 0, 1, 2, ... without gaps")
         values[name] = [items[index] for index in range(len(items))]
     return values
-
-
-def is_timestamp_field(name: str) -> bool:
-    return name.endswith(TIMESTAMP_SUFFIXES)
 
 
 def decode_timestamp(param: str, text: object) -> int:

@@ -20,7 +20,7 @@ def catalogue(emulator: ChargebeeEmulator) -> ChargebeeEmulator:
         ("inv_b", "payment_due", "cus_1", "sub_1", "in_progress", 1),
         ("inv_c", "payment_due", "cus_2", "sub_2", "exhausted", 2),
         ("inv_d", "not_paid", "cus_2", None, "stopped", 3),
-        ("inv_e", "posted", "cus_3", "sub_1", None, 4),
+        ("inv_e", "posted", "cus_1", "sub_1", None, 4),
         ("inv_f", "paid", "cus_3", None, "success", 5),
     ]
     for invoice_id, status, customer, sub, dunning, day in rows:
