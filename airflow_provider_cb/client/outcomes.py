@@ -254,6 +254,7 @@ class _KeyedAction:
         """A success answer: ``done`` when it (or the invoice read back) shows the effect."""
         record, action = self.record, self.action
         record.replayed = response.replayed
+        record.api_error_code, record.retryable, record.message = None, False, None
         if record.status_before is None:
             record.status_before = _known_status_before(action)
         answered = response.body.get("invoice")
@@ -274,7 +275,7 @@ class _KeyedAction:
             return record
         record.saw(current, include_invoice=self.include_invoice)
         if self._shows_effect(current):
-            record.outcome, record.reason, record.message = "done", None, None
+            record.outcome, record.reason = "done", None
             if not response.replayed:
                 record.message = f"the answer {seen}; the invoice read back shows the effect"
             return record
