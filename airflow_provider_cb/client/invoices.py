@@ -144,17 +144,6 @@ def ineligibility_reason(action: InvoiceAction, invoice: Mapping[str, Any]) -> s
     return describe_invoice_state(invoice)
 
 
-def money_and_date(invoice: Mapping[str, Any], api_version: ApiVersion) -> dict[str, Any]:
-    """What a record keeps of an invoice, under v2's names whichever version answered.
-
-    v1 (``collect``) names the total ``amount`` and the document date ``end_date``
-    and has no ``write_off_amount`` (the v1 specification's Invoice schema); v2
-    names them ``total`` and ``date``. This is the one place that knows.
-    """
-    names = V1_NAMES if api_version == "v1" else V2_NAMES
-    return {ours: invoice.get(theirs) for ours, theirs in names.items()}
-
-
 V2_NAMES: Mapping[str, str] = {
     "customer_id": "customer_id",
     "currency_code": "currency_code",
@@ -170,6 +159,17 @@ V1_NAMES: Mapping[str, str] = {
     "invoice_date": "end_date",
 }
 """A record's field -> the v1 Invoice attribute it is read from (v1 has no write-off amount)."""
+
+
+def money_and_date(invoice: Mapping[str, Any], api_version: ApiVersion) -> dict[str, Any]:
+    """What a record keeps of an invoice, under v2's names whichever version answered.
+
+    v1 (``collect``) names the total ``amount`` and the document date ``end_date``
+    and has no ``write_off_amount`` (the v1 specification's Invoice schema); v2
+    names them ``total`` and ``date``. This is the one place that knows.
+    """
+    names = V1_NAMES if api_version == "v1" else V2_NAMES
+    return {ours: invoice.get(theirs) for ours, theirs in names.items()}
 
 
 @dataclass(frozen=True)
