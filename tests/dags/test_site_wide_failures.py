@@ -53,7 +53,7 @@ def test_a_wrong_key_stops_the_run_after_the_first_answers(
     monkeypatch: pytest.MonkeyPatch,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    _connect(monkeypatch, emulator, password="wrong_key")
+    _connect(monkeypatch, emulator, password="key_of_another_site_7c1")
     dag_run = run(chargebee_dags, "wrong_key", BULK_CLOSE)
     assert state_of(dag_run, "close") == "failed"  # not up_for_retry: the key will not heal
     sent = len(posts(emulator))
@@ -64,7 +64,7 @@ def test_a_wrong_key_stops_the_run_after_the_first_answers(
     stopped = summary["stopped_by"]
     assert "api_authentication_failed" in stopped
     assert "connection 'chargebee_default'" in stopped and "127.0.0.1" in stopped
-    assert "wrong_key" not in caplog.text
+    assert "key_of_another_site_7c1" not in caplog.text
     assert emulator.count_applied() == 0
 
 
