@@ -11,9 +11,11 @@ from __future__ import annotations
 import json
 import logging
 import socket
+from pathlib import Path
 
 import pytest
 
+from airflow_provider_cb.client.report import result_message
 from airflow_provider_cb.testing import ChargebeeEmulator
 from airflow_provider_cb.testing.dags import DagFolder
 from airflow_provider_cb.testing.pytest_plugin import CONNECTION_ENV
@@ -52,9 +54,12 @@ def test_a_wrong_key_stops_the_run_after_the_first_answers(
     emulator: ChargebeeEmulator,
     monkeypatch: pytest.MonkeyPatch,
     caplog: pytest.LogCaptureFixture,
+    tmp_path: Path,
 ) -> None:
     _connect(monkeypatch, emulator, password="key_of_another_site_7c1")
-    dag_run = run(chargebee_dags, "wrong_key", BULK_CLOSE)
+    report = tmp_path / "close.csv"
+    body = BULK_CLOSE.replace("max_workers=", f"report_path={str(report)!r}, max_workers=")
+    dag_run = run(chargebee_dags, "wrong_key", body)
     assert state_of(dag_run, "close") == "failed"  # not up_for_retry: the key will not heal
     sent = len(posts(emulator))
     assert 1 <= sent <= WORKERS  # only the requests already on their way when the first 401 came
@@ -66,6 +71,12 @@ def test_a_wrong_key_stops_the_run_after_the_first_answers(
     assert "connection 'chargebee_default'" in stopped and "127.0.0.1" in stopped
     assert "key_of_another_site_7c1" not in caplog.text
     assert emulator.count_applied() == 0
+    message = result_message(summary)
+    assert f"not_sent {45 - sent}" in message and "stopped by: " in message
+    markdown = report.with_suffix(".md").read_text(encoding="utf-8")
+    assert (
+        f"| not_sent | {45 - sent} |" in markdown and "run stopped: api_authentication" in markdown
+    )
 
 
 def test_a_dead_host_stops_the_run_without_a_storm_of_retries(
