@@ -193,8 +193,8 @@ def run_bulk(
     retries_before = retries()
     in_flight: dict[Future[ActionRecord], str] = {}
     stop = False
+    # The code of the first failure every invoice would meet, set by the worker meeting it.
     site_down: list[str] = []
-    """The code of the first failure every invoice would meet, set by the worker meeting it."""
 
     def act_unless_stopped(invoice_id: str) -> ActionRecord:
         """Workers look before sending: once one meets a site-wide failure, no other sends."""
@@ -225,7 +225,7 @@ def run_bulk(
             summary.add(record)
             if summary.site_failure is None and record.api_error_code in SITE_WIDE_CODES:
                 summary.site_failure = record
-                stop = True
+                summary.stopped_early = stop = True
                 # Withdraw what no worker has started: nothing of it was sent.
                 not_sent(in_flight.pop(queued) for queued in list(in_flight) if queued.cancel())
             if fail_fast and is_failure(record):
