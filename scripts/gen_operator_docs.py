@@ -43,10 +43,20 @@ def actions_table() -> str:
     for action in ACTIONS.values():
         rows.append(
             f"| `{names[action.name]}` | `POST /invoices/{{id}}/{action.endpoint}` "
-            f"| {action.api_version} | {action.summary} | {action.acts_on.describe()} "
+            f"| {action.api_version} | {action.summary} | {_acts_on(action)} "
             f"| {_field_list(action)} |"
         )
     return "\n".join(rows)
+
+
+def _acts_on(action: InvoiceAction) -> str:
+    """The states the action needs, and what only Chargebee can check."""
+    text = action.acts_on.describe()
+    if action.refused_while_paying:
+        text += ", no payment in progress"
+    if action.checked_by_chargebee:
+        text += f" ({action.checked_by_chargebee})"
+    return text
 
 
 def fields_table() -> str:

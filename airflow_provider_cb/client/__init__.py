@@ -26,13 +26,13 @@ if TYPE_CHECKING:
         ChargebeeError,
         ChargebeeTransportError,
         ChargebeeValidationError,
+        ConnectionFailedError,
         IdempotencyConflictError,
         InvalidRequestError,
         InvalidStateError,
         NotFoundError,
         RateLimitError,
         RateLimitStoreError,
-        RequestInProgressError,
         ServerError,
     )
     from airflow_provider_cb.client.invoices import ACTIONS, ApiVersion, BodyField, InvoiceAction
@@ -52,6 +52,7 @@ __all__ = [
     "ChargebeeTransportError",
     "ChargebeeValidationError",
     "ClientSettings",
+    "ConnectionFailedError",
     "IdempotencyConflictError",
     "InvalidRequestError",
     "InvalidStateError",
@@ -59,7 +60,6 @@ __all__ = [
     "NotFoundError",
     "RateLimitError",
     "RateLimitStoreError",
-    "RequestInProgressError",
     "RequestOrigin",
     "ServerError",
 ]

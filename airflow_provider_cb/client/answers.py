@@ -1,10 +1,12 @@
 """Reading an answer: the decoded body, or the client's error for it. No I/O here.
 
 The error class comes from the body's ``api_error_code`` (or the deprecated
-``error_code``) first, then its ``type``, then the HTTP status, as the official
-SDKs decide: Chargebee documents 409 for a state conflict but says it
-"predominantly uses 400", so the status alone cannot be trusted. Anything quoted
-from an answer has the request's credentials cut out first.
+``error_code``) first, then the HTTP status, then its ``type``. Chargebee documents
+409 for a state conflict but says it "predominantly uses 400", so the status alone
+cannot be trusted; the official SDKs choose their error class from ``type`` alone
+(see docs/fidelity.md), which says too little to tell a state conflict from a bad
+parameter. No message text decides anything. Anything quoted from an answer has
+the request's credentials cut out first.
 """
 
 from __future__ import annotations
@@ -24,13 +26,14 @@ from airflow_provider_cb.client.errors import (
     AuthenticationError,
     AuthorizationError,
     ChargebeeAPIError,
+    ChargebeeError,
     ChargebeeTransportError,
+    ConnectionFailedError,
     IdempotencyConflictError,
     InvalidRequestError,
     InvalidStateError,
     NotFoundError,
     RateLimitError,
-    RequestInProgressError,
     ServerError,
 )
 from airflow_provider_cb.client.reading import too_slow
@@ -51,9 +54,6 @@ class ApiResponse:
     attempts: int
     idempotency_key: str | None
 
-
-IN_PROGRESS_MESSAGE = "previous request is still in progress"
-"""What tells an in-flight duplicate from a real state conflict (same code and status)."""
 
 BY_CODE: Mapping[str, type[ChargebeeAPIError]] = {
     "invalid_state_for_request": InvalidStateError,
@@ -89,6 +89,38 @@ NOT_PROCESSED_CODES = frozenset(
 )
 """Server-side codes that say the request was refused before anything was done."""
 
+SITE_WIDE_CODES = frozenset(
+    {
+        "api_authentication_failed",
+        "basic_authentication_failed",
+        "http_401",
+        "api_authorization_failed",
+        "request_blocked",
+        "http_403",
+        "site_not_found",
+        "connection_failed",
+    }
+)
+"""Codes (see :func:`error_code`) every invoice of the site would get alike: a wrong
+key, a key without the right, a blocked or unknown site, a host that cannot be
+reached. A bulk run stops at the first instead of meeting it once per invoice."""
+
+
+def error_code(error: ChargebeeError) -> str:
+    """The code a record keeps: Chargebee's ``api_error_code``, else ``http_<status>``, else
+    ``connection_failed`` (nothing was sent) or ``transport_error`` (no usable answer)."""
+    if isinstance(error, ChargebeeAPIError):
+        return error.api_error_code or f"http_{error.http_status}"
+    if isinstance(error, ConnectionFailedError):
+        return "connection_failed"
+    return "transport_error"
+
+
+def is_site_wide(error: ChargebeeError) -> bool:
+    """Whether every request to this site would fail the same way."""
+    return error_code(error) in SITE_WIDE_CODES
+
+
 _BY_TYPE: Mapping[str, type[ChargebeeAPIError]] = {
     "invalid_request": InvalidRequestError,
     "payment": InvalidRequestError,
@@ -112,9 +144,7 @@ _IDEMPOTENCY_CONFLICT_HINT = (
 )
 
 
-def error_class(
-    status: int, code: str | None, error_type: str | None, message: str
-) -> type[ChargebeeAPIError]:
+def error_class(status: int, code: str | None, error_type: str | None) -> type[ChargebeeAPIError]:
     """The class for an error answer.
 
     A known ``api_error_code`` decides; failing that a specific status (401, 403,
@@ -122,8 +152,6 @@ def error_class(
     everything, so it says little).
     """
     by_code = BY_CODE.get(code or "")
-    if by_code is InvalidStateError and IN_PROGRESS_MESSAGE in message.lower():
-        return RequestInProgressError
     if by_code is not None:
         return by_code
     if status >= 500:
@@ -167,14 +195,16 @@ def error_from_response(response: httpx.Response) -> ChargebeeAPIError:
     method = response.request.method
     path = response.request.url.path
     retry_after = parse_retry_after(response.headers.get("retry-after"))
+    replayed = response.headers.get(REPLAYED_HEADER, "").lower() == "true"
     secrets = credentials_of(response.request)
     if body is None:
-        return error_class(status, None, None, "")(
+        return error_class(status, None, None)(
             http_status=status,
             message=body_excerpt(response, secrets),
             method=method,
             path=path,
             retry_after=retry_after,
+            replayed=replayed,
         )
 
     def text(*keys: str) -> str | None:
@@ -187,7 +217,7 @@ def error_from_response(response: httpx.Response) -> ChargebeeAPIError:
     code = text("api_error_code", "error_code")
     error_type = text("type")
     message = text("message", "error_msg") or "no message"
-    cls = error_class(status, code, error_type, message)
+    cls = error_class(status, code, error_type)
     if cls is IdempotencyConflictError:
         message += _IDEMPOTENCY_CONFLICT_HINT
     return cls(
@@ -200,6 +230,7 @@ def error_from_response(response: httpx.Response) -> ChargebeeAPIError:
         method=method,
         path=path,
         retry_after=retry_after,
+        replayed=replayed,
     )
 
 
@@ -230,12 +261,19 @@ def read_answer(response: httpx.Response, *, attempt: int, key: str | None) -> A
 
 
 def transport_error(method: str, path: str, exc: httpx.HTTPError) -> ChargebeeTransportError:
-    """An httpx failure as the client's own error, saying whether the request went out."""
-    never_sent = isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout | httpx.PoolTimeout)
+    """An httpx failure as the client's own error, saying whether the request went out.
+
+    A connection that could not be made at all (refused, unknown host, TLS
+    handshake) is :class:`ConnectionFailedError`: every request to the host would
+    meet it. A connect or pool timeout also sent nothing, but may pass on a retry.
+    """
     cause = type(exc).__name__
     detail = str(exc)
     if detail:
         cause += f": {detail[:200]}"
+    if isinstance(exc, httpx.ConnectError):
+        return ConnectionFailedError(method, path, cause)
+    never_sent = isinstance(exc, httpx.ConnectTimeout | httpx.PoolTimeout)
     return ChargebeeTransportError(method, path, cause, sent=not never_sent)
 
 

@@ -9,11 +9,16 @@ Whatever ends the run, every invoice it touched is in the summary: an unexpected
 error in a worker becomes that invoice's ``failed`` record, and when the task is
 stopped (timeout, SIGTERM) the requests still in flight are recorded as such
 before the exception goes on.
+
+A failure every invoice would meet (a wrong key, a key without the right, an
+unknown or blocked site, a host that refuses connections) stops the run at the
+first: nothing more is sent, and each invoice left is recorded ``not_sent``.
 """
 
 from __future__ import annotations
 
 import heapq
+import itertools
 import logging
 import time
 from collections import Counter
@@ -21,6 +26,8 @@ from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
+
+from airflow_provider_cb.client.answers import SITE_WIDE_CODES
 
 if TYPE_CHECKING:
     from airflow_provider_cb.client.outcomes import ActionRecord
@@ -56,6 +63,8 @@ class BulkSummary:
     """Per currency, a min-heap of the largest invoices acted on (or to act on, in a preview)."""
     listener: Callable[[ActionRecord], None] | None = None
     """Sees every record (an audit report's rows), not only the ones kept here."""
+    site_failure: ActionRecord | None = None
+    """The first failure every invoice would meet, which stopped the run."""
 
     @property
     def processed(self) -> int:
@@ -73,6 +82,8 @@ class BulkSummary:
             self._rank(record)
         if key == "done":
             return
+        if key == "not_sent" and len(self.records) >= MAX_SUMMARY_RECORDS:
+            return  # all stopped by one failure, named once in ``stopped_by``
         if len(self.records) < MAX_SUMMARY_RECORDS:
             self.records.append(record)
         else:
@@ -107,6 +118,7 @@ class BulkSummary:
             "retries": self.retries,
             "stopped_early": self.stopped_early,
             "interrupted_by": self.interrupted_by,
+            "stopped_by": self.site_failure.message if self.site_failure is not None else None,
             "records": [record.as_dict() for record in self.records],
             "records_only_in_log": self.records_logged,
             "largest": {
@@ -166,6 +178,9 @@ def run_bulk(
 ) -> BulkSummary:
     """Apply ``act`` to every id; ``fail_fast`` stops feeding new ids after a failure.
 
+    A failure every invoice would meet stops it too, whatever the policy: the ids
+    not yet sent (queued or never fed) are recorded ``not_sent``.
+
     Pass ``summary`` to keep it when the run is interrupted: it then holds every
     invoice touched so far, those in flight included, when the exception goes on.
     ``keys`` (invoice id -> idempotency key) go into the records made here.
@@ -178,6 +193,17 @@ def run_bulk(
     retries_before = retries()
     in_flight: dict[Future[ActionRecord], str] = {}
     stop = False
+    # The code of the first failure every invoice would meet, set by the worker meeting it.
+    site_down: list[str] = []
+
+    def act_unless_stopped(invoice_id: str) -> ActionRecord:
+        """Workers look before sending: once one meets a site-wide failure, no other sends."""
+        if site_down:
+            return not_sent_record(action, invoice_id, keys.get(invoice_id), site_down[0])
+        record = act(invoice_id)
+        if record.api_error_code in SITE_WIDE_CODES:
+            site_down.append(record.api_error_code)
+        return record
 
     def record_of(future: Future[ActionRecord]) -> ActionRecord:
         invoice_id = in_flight.pop(future)
@@ -187,28 +213,38 @@ def run_bulk(
             log.exception("%s %s: unexpected error", action, invoice_id)
             return unexpected_record(action, invoice_id, keys.get(invoice_id), error)
 
+    def not_sent(unsent: Iterable[str]) -> None:
+        code = summary.site_failure.api_error_code if summary.site_failure else None
+        for invoice_id in unsent:
+            summary.add(not_sent_record(action, invoice_id, keys.get(invoice_id), code))
+
     def collect(done: Iterable[Future[ActionRecord]]) -> None:
         nonlocal stop
         for future in done:
             record = record_of(future)
             summary.add(record)
+            if summary.site_failure is None and record.api_error_code in SITE_WIDE_CODES:
+                summary.site_failure = record
+                summary.stopped_early = stop = True
+                # Withdraw what no worker has started: nothing of it was sent.
+                not_sent(in_flight.pop(queued) for queued in list(in_flight) if queued.cancel())
             if fail_fast and is_failure(record):
                 stop = True
         summary.retries = retries_so_far + retries() - retries_before
         progress.maybe_log(summary)
 
     pool = ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="chargebee")
+    ids = iter(invoice_ids)
     try:
-        for invoice_id in invoice_ids:
+        for invoice_id in ids:
+            if not stop and len(in_flight) >= max_workers * 2:
+                collect(_wait_some(set(in_flight)))
             if stop:
                 summary.stopped_early = True
+                if summary.site_failure is not None:
+                    not_sent(itertools.chain([invoice_id], ids))
                 break
-            if len(in_flight) >= max_workers * 2:
-                collect(_wait_some(set(in_flight)))
-                if stop:
-                    summary.stopped_early = True
-                    break
-            in_flight[pool.submit(act, invoice_id)] = invoice_id
+            in_flight[pool.submit(act_unless_stopped, invoice_id)] = invoice_id
         while in_flight:
             collect(_wait_some(set(in_flight)))
     except BaseException as interruption:
@@ -251,6 +287,24 @@ def interrupted_record(
     """An invoice whose request was in flight when the task was stopped."""
     return _unsettled(
         action, invoice_id, key, "interrupted", f"the task was stopped ({type(why).__name__})"
+    )
+
+
+def not_sent_record(
+    action: str, invoice_id: str, key: str | None, stopped_by: str | None
+) -> ActionRecord:
+    """An invoice nothing was sent for: the run stopped at a failure every invoice would meet."""
+    from airflow_provider_cb.client.outcomes import ActionRecord
+
+    return ActionRecord(
+        invoice_id=invoice_id,
+        action=action,
+        outcome="not_sent",
+        reason=f"run stopped: {stopped_by}",
+        idempotency_key=key,
+        retryable=True,
+        message="nothing was sent for this invoice: the run stopped at the first failure "
+        "every invoice would meet",
     )
 
 

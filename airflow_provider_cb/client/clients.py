@@ -8,14 +8,20 @@ tests can use them on their own.
 
 from __future__ import annotations
 
+import contextlib
+import time
 from collections.abc import Iterator, Mapping
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
-from airflow_provider_cb.client.answers import ApiResponse
+from airflow_provider_cb.client.answers import ApiResponse, is_site_wide
 from airflow_provider_cb.client.async_transport import AsyncTransport
 from airflow_provider_cb.client.encoding import RequestOrigin
-from airflow_provider_cb.client.errors import ChargebeeTransportError, ChargebeeValidationError
+from airflow_provider_cb.client.errors import (
+    ChargebeeError,
+    ChargebeeTransportError,
+    ChargebeeValidationError,
+)
 from airflow_provider_cb.client.invoices import ACTIONS, InvoiceAction
 from airflow_provider_cb.client.listing import PAGE_SIZE, ListingGuard, encode_filters
 from airflow_provider_cb.client.ratebudget import RateBudget
@@ -24,6 +30,33 @@ from airflow_provider_cb.client.transport import Transport
 from airflow_provider_cb.client.validation import check_id
 
 LIST_PAGE_SIZE = PAGE_SIZE
+IN_FLIGHT_WAIT_SECONDS = 300.0
+"""How long an unexplained state conflict is sent again with its key when this call sent
+the key before (a timeout or lost answer): our own first request may still be running."""
+FIRST_SEND_IN_FLIGHT_WAIT_SECONDS = 15.0
+"""The same when the conflict answered the key's first send here: only an earlier try of
+the task could still be running it, which is rare, so the wait is short."""
+
+
+def site_label(settings: ClientSettings, connection_id: str | None) -> str:
+    """``connection 'chargebee_default', host acme-test.chargebee.com``: where requests go."""
+    where = urlsplit(settings.server_url())
+    host = where.hostname or settings.host
+    if where.port is not None:
+        host += f":{where.port}"
+    named = f"connection {connection_id!r}, " if connection_id else ""
+    return f"{named}host {host}"
+
+
+@contextlib.contextmanager
+def naming_site(label: str) -> Iterator[None]:
+    """Errors that concern the whole site, or the connection to it, say which site."""
+    try:
+        yield
+    except ChargebeeError as error:
+        if isinstance(error, ChargebeeTransportError) or is_site_wide(error):
+            error.at(label)
+        raise
 
 
 def resolve_action(action: InvoiceAction | str) -> InvoiceAction:
@@ -47,9 +80,15 @@ class ChargebeeClient:
         origin: RequestOrigin | None = None,
         budget: RateBudget | None = None,
         transport: Transport | None = None,
+        connection_id: str | None = None,
     ) -> None:
         self.settings = settings
         self.transport = transport or Transport(settings, origin=origin, budget=budget)
+        self.site = site_label(settings, connection_id)
+        """Where requests go, as errors name it: the Airflow connection and the host."""
+        self.in_flight_wait = IN_FLIGHT_WAIT_SECONDS
+        self.deadline: float | None = None
+        """``time.monotonic()`` by which the caller must be done (a task's execution_timeout)."""
 
     def __repr__(self) -> str:
         return f"ChargebeeClient(host={self.settings.host!r})"
@@ -62,6 +101,16 @@ class ChargebeeClient:
 
     def close(self) -> None:
         self.transport.close()
+
+    def in_flight_until(self, *, sent_before: bool) -> float:
+        """``time.monotonic()`` until which an unexplained conflict is sent again with its key.
+
+        Longer when this call sent the key before (its answer lost or timed out), never
+        past :attr:`deadline`.
+        """
+        wait = self.in_flight_wait if sent_before else FIRST_SEND_IN_FLIGHT_WAIT_SECONDS
+        until = time.monotonic() + min(wait, self.in_flight_wait)
+        return until if self.deadline is None else min(until, self.deadline)
 
     def invoke(
         self,
@@ -76,25 +125,28 @@ class ChargebeeClient:
         resolved = resolve_action(action)
         path = resolved.path(invoice_id)
         body = resolved.build_body(fields or {})
-        return self.transport.request(
-            "POST",
-            path,
-            api_version=resolved.api_version,
-            body=body,
-            idempotency_key=idempotency_key,
-            origin=origin,
-        )
+        with naming_site(self.site):
+            return self.transport.request(
+                "POST",
+                path,
+                api_version=resolved.api_version,
+                body=body,
+                idempotency_key=idempotency_key,
+                origin=origin,
+            )
 
     def get_invoice(self, invoice_id: str) -> dict[str, Any]:
         path = invoice_path(invoice_id)
-        return invoice_of(self.transport.request("GET", path).body, path)
+        with naming_site(self.site):
+            return invoice_of(self.transport.request("GET", path).body, path)
 
     def list_invoices_page(
         self, *, limit: int = LIST_PAGE_SIZE, offset: str | None = None, **filters: Any
     ) -> tuple[list[dict[str, Any]], str | None]:
         """One page of invoices and the offset of the next page (None on the last)."""
         query = list_query(limit, offset, filters)
-        return page_of(self.transport.request("GET", "/invoices", query=query).body)
+        with naming_site(self.site):
+            return page_of(self.transport.request("GET", "/invoices", query=query).body)
 
     def iter_invoices(
         self, *, max_pages: int | None = None, **filters: Any
@@ -117,9 +169,16 @@ class ChargebeeClient:
 class AsyncChargebeeClient:
     """The reads a trigger needs, from an event loop; one instance per loop."""
 
-    def __init__(self, settings: ClientSettings, *, origin: RequestOrigin | None = None) -> None:
+    def __init__(
+        self,
+        settings: ClientSettings,
+        *,
+        origin: RequestOrigin | None = None,
+        connection_id: str | None = None,
+    ) -> None:
         self.settings = settings
         self.transport = AsyncTransport(settings, origin=origin)
+        self.site = site_label(settings, connection_id)
 
     def __repr__(self) -> str:
         return f"AsyncChargebeeClient(host={self.settings.host!r})"
@@ -129,8 +188,9 @@ class AsyncChargebeeClient:
 
     async def get_invoice(self, invoice_id: str) -> dict[str, Any]:
         path = invoice_path(invoice_id)
-        response = await self.transport.send(self.transport.prepare("GET", path))
-        return invoice_of(response.body, path)
+        with naming_site(self.site):
+            response = await self.transport.send(self.transport.prepare("GET", path))
+            return invoice_of(response.body, path)
 
     async def list_invoices_page(
         self, *, limit: int = LIST_PAGE_SIZE, offset: str | None = None, **filters: Any
@@ -139,7 +199,8 @@ class AsyncChargebeeClient:
         prepared = self.transport.prepare(
             "GET", "/invoices", query=list_query(limit, offset, filters)
         )
-        return page_of((await self.transport.send(prepared)).body)
+        with naming_site(self.site):
+            return page_of((await self.transport.send(prepared)).body)
 
 
 def invoice_path(invoice_id: str) -> str:

@@ -4,7 +4,8 @@ Everything derives from :class:`ChargebeeError`, so a DAG can catch one class::
 
     ChargebeeError
     ├── ChargebeeValidationError      bad input, raised before any request is sent
-    ├── ChargebeeTransportError       no HTTP answer: connect/read failure, timeout
+    ├── ChargebeeTransportError       no HTTP answer: read failure, timeout, unreadable body
+    │   └── ConnectionFailedError     no connection at all (refused, unknown host, TLS handshake)
     ├── RateLimitStoreError           the shared budget's store (rate_limit_store) is unusable
     └── ChargebeeAPIError             Chargebee answered with an error
         ├── InvalidRequestError       invalid_request, param_wrong_value, ... (usually 400)
@@ -12,14 +13,14 @@ Everything derives from :class:`ChargebeeError`, so a DAG can catch one class::
         ├── AuthorizationError        api_authorization_failed, request_blocked (403)
         ├── NotFoundError             resource_not_found, site_not_found (404)
         ├── InvalidStateError         invalid_state_for_request (409, or 400)
-        │   └── RequestInProgressError   the same key's first request is still running
         ├── IdempotencyConflictError  unable_to_process_request: same key, other request (422)
         ├── RateLimitError            api_request_limit_exceeded, lock_timeout, ... (429)
         └── ServerError               5xx, site_not_ready, gateway HTML pages
 
 Which class an answer gets is decided in :mod:`airflow_provider_cb.client.answers`.
-Messages carry the request's method, path and Chargebee's identifiers; never the
-API key, which is only ever handed to httpx's auth.
+Messages carry the request's method, path and Chargebee's identifiers, and a
+failure every request to the site would meet names the connection and the host;
+never the API key, which is only ever handed to httpx's auth.
 """
 
 from __future__ import annotations
@@ -33,6 +34,10 @@ class ChargebeeError(Exception):
     #: How many times the request was sent before this error was raised.
     attempts = 0
 
+    def at(self, site: str) -> None:
+        """Add where the request went (connection and host): the path alone does not say."""
+        self.args = (f"{self.args[0]} ({site})",)
+
 
 class ChargebeeValidationError(ChargebeeError, ValueError):
     """A parameter failed validation; nothing was sent."""
@@ -44,7 +49,7 @@ class ChargebeeValidationError(ChargebeeError, ValueError):
 
 
 class ChargebeeTransportError(ChargebeeError):
-    """The request got no usable HTTP answer (refused, reset, timeout, unreadable body).
+    """The request got no usable HTTP answer (reset, timeout, unreadable body, no connection).
 
     ``sent`` is False only when the request surely never reached the server, which
     makes even a POST without an idempotency key safe to resend.
@@ -57,6 +62,17 @@ class ChargebeeTransportError(ChargebeeError):
         self.path = path
         self.sent = sent
         super().__init__(f"{method} {path}: {cause}")
+
+
+class ConnectionFailedError(ChargebeeTransportError):
+    """No connection could be made (refused, unknown host, TLS handshake); nothing was sent.
+
+    Every request to the same host would fail alike, so it is not retried request by
+    request: a bulk run stops at the first one, and a later try of the task is safe.
+    """
+
+    def __init__(self, method: str, path: str, cause: str) -> None:
+        super().__init__(method, path, cause, sent=False)
 
 
 class RateLimitStoreError(ChargebeeError):
@@ -85,6 +101,7 @@ class ChargebeeAPIError(ChargebeeError):
         method: str = "",
         path: str = "",
         retry_after: float | None = None,
+        replayed: bool = False,
     ) -> None:
         self.http_status = http_status
         self.message = message
@@ -95,6 +112,8 @@ class ChargebeeAPIError(ChargebeeError):
         self.method = method
         self.path = path
         self.retry_after = retry_after
+        #: Chargebee answered with the stored answer of this idempotency key's first request.
+        self.replayed = replayed
         detail = f"HTTP {http_status}"
         if api_error_code:
             detail += f" {api_error_code}"
@@ -122,18 +141,6 @@ class NotFoundError(ChargebeeAPIError):
 
 class InvalidStateError(ChargebeeAPIError):
     """The invoice is not in a state this action accepts (409, sometimes 400)."""
-
-
-class RequestInProgressError(InvalidStateError):
-    """Chargebee is still processing the first request sent with this idempotency key.
-
-    Only its message tells it from a real state conflict. It is transient: the same
-    request with the same key is answered with the stored result once the first
-    finishes, so it is retried; when the wait runs out the action may or may not
-    have been applied, and a re-run (same key, then the invoice's state) is safe.
-    """
-
-    retryable = True
 
 
 class IdempotencyConflictError(ChargebeeAPIError):

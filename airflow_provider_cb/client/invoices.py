@@ -49,7 +49,11 @@ COMMENT = text_field(
 
 @dataclass(frozen=True)
 class InvoiceState:
-    """A condition on an invoice: its status, and optionally auto collection, dunning and write-off.
+    """A condition on an invoice: its status, and optionally its dunning and write-off.
+
+    Only fields of Chargebee's Invoice object are read (docs/fidelity.md lists them
+    with their sources). Auto collection is not one: it is set on the customer or
+    the subscription, so the dunning actions leave that check to Chargebee.
 
     As ``done_when`` it is the evidence that the action's own effect is on the
     invoice, not merely a status it could have reached another way: a ``paid``
@@ -57,18 +61,12 @@ class InvoiceState:
     """
 
     statuses: frozenset[str]
-    auto_collection_on: bool | None = None
     dunning_paused: bool | None = None
     dunning_statuses: frozenset[str] | None = None
     written_off: bool | None = None
 
     def matches(self, invoice: Mapping[str, Any]) -> bool:
         if invoice.get("status") not in self.statuses:
-            return False
-        if (
-            self.auto_collection_on is not None
-            and (invoice.get("auto_collection") == "on") != self.auto_collection_on
-        ):
             return False
         if self.dunning_statuses is not None and (
             invoice.get("dunning_status") not in self.dunning_statuses
@@ -80,8 +78,6 @@ class InvoiceState:
 
     def describe(self) -> str:
         text = "status " + " or ".join(sorted(self.statuses))
-        if self.auto_collection_on is not None:
-            text += ", auto collection " + ("on" if self.auto_collection_on else "off")
         if self.dunning_statuses is not None:
             text += ", dunning " + " or ".join(sorted(self.dunning_statuses))
         if self.written_off is not None:
@@ -104,6 +100,17 @@ def is_dunning_paused(invoice: Mapping[str, Any]) -> bool:
     )
 
 
+def payment_in_progress(invoice: Mapping[str, Any]) -> bool:
+    """A linked payment still running: ``linked_payments[].txn_status`` is ``in_progress``."""
+    payments = invoice.get("linked_payments")
+    if not isinstance(payments, list):
+        return False
+    return any(
+        isinstance(payment, dict) and payment.get("txn_status") == "in_progress"
+        for payment in payments
+    )
+
+
 def describe_invoice_state(invoice: Mapping[str, Any]) -> str:
     """A short text naming an invoice's state, for records and error messages."""
     parts = [f"status {invoice.get('status')}"]
@@ -111,10 +118,10 @@ def describe_invoice_state(invoice: Mapping[str, Any]) -> str:
         parts.append(f"dunning {invoice['dunning_status']}")
     if is_dunning_paused(invoice):
         parts.append("dunning paused")
-    if invoice.get("auto_collection"):
-        parts.append(f"auto collection {invoice['auto_collection']}")
     if is_written_off(invoice):
         parts.append(f"written off {invoice['write_off_amount']}")
+    if payment_in_progress(invoice):
+        parts.append("a payment in progress")
     return ", ".join(parts)
 
 
@@ -132,13 +139,37 @@ def ineligibility_reason(action: InvoiceAction, invoice: Mapping[str, Any]) -> s
             return "dunning exhausted (not_paid)"
         return f"status {status}"
     wanted = action.acts_on
-    if wanted.auto_collection_on is not None and (
-        (invoice.get("auto_collection") == "on") != wanted.auto_collection_on
-    ):
-        return f"auto collection {invoice.get('auto_collection', 'off')}"
     if wanted.dunning_paused is not None and is_dunning_paused(invoice) != wanted.dunning_paused:
         return "dunning paused" if is_dunning_paused(invoice) else "dunning not paused"
     return describe_invoice_state(invoice)
+
+
+V2_NAMES: Mapping[str, str] = {
+    "customer_id": "customer_id",
+    "currency_code": "currency_code",
+    "total": "total",
+    "amount_due": "amount_due",
+    "write_off_amount": "write_off_amount",
+    "invoice_date": "date",
+}
+"""A record's field -> the v2 Invoice attribute it is read from."""
+V1_NAMES: Mapping[str, str] = {
+    **{ours: theirs for ours, theirs in V2_NAMES.items() if ours != "write_off_amount"},
+    "total": "amount",
+    "invoice_date": "end_date",
+}
+"""A record's field -> the v1 Invoice attribute it is read from (v1 has no write-off amount)."""
+
+
+def money_and_date(invoice: Mapping[str, Any], api_version: ApiVersion) -> dict[str, Any]:
+    """What a record keeps of an invoice, under v2's names whichever version answered.
+
+    v1 (``collect``) names the total ``amount`` and the document date ``end_date``
+    and has no ``write_off_amount`` (the v1 specification's Invoice schema); v2
+    names them ``total`` and ``date``. This is the one place that knows.
+    """
+    names = V1_NAMES if api_version == "v1" else V2_NAMES
+    return {ours: invoice.get(theirs) for ours, theirs in names.items()}
 
 
 @dataclass(frozen=True)
@@ -155,6 +186,17 @@ class InvoiceAction:
     summary: str
     effect_fields: tuple[str, ...] = ()
     """Body fields the invoice must carry as sent for the effect to be this request's."""
+    effect_tolerance: int = 0
+    """Seconds an effect field's timestamp may differ from the request's and still be it:
+    Chargebee may store a date at another second or time of day than the one sent."""
+    effect_readable: bool = True
+    """Whether a read alone tells this action's effect from a state reached otherwise.
+    A resumed dunning and one never paused look alike, so resume cannot claim
+    ``already_done`` from a read: only its own answer (or its replay) shows it acted."""
+    checked_by_chargebee: str | None = None
+    """A precondition the Invoice object does not show, so Chargebee alone decides it."""
+    refused_while_paying: bool = False
+    """Chargebee refuses the action while a linked payment is in progress."""
 
     @property
     def field_names(self) -> tuple[str, ...]:
@@ -165,8 +207,11 @@ class InvoiceAction:
     ) -> tuple[str, Any, Any] | None:
         """The first effect field whose value on the invoice differs from the request's."""
         for name in self.effect_fields:
-            if name in body and invoice.get(name) != body[name]:
-                return name, invoice.get(name), body[name]
+            if name not in body:
+                continue
+            current, wanted = invoice.get(name), body[name]
+            if not _same_effect(current, wanted, self.effect_tolerance):
+                return name, current, wanted
         return None
 
     def path(self, invoice_id: str) -> str:
@@ -248,17 +293,22 @@ WRITE_OFF = InvoiceAction(
     done_when=InvoiceState(frozenset({"paid"}), written_off=True),
     leads_to="paid",
     summary="Mark an unpaid invoice `paid` with a write-off credit note.",
+    refused_while_paying=True,
 )
+
+AUTO_COLLECTION_NOTE = "Chargebee checks auto collection on the customer or subscription"
+"""The dunning actions' precondition that no invoice field shows (docs/fidelity.md)."""
 
 STOP_DUNNING = InvoiceAction(
     name="stop_dunning",
     endpoint="stop_dunning",
     api_version="v2",
     fields=(COMMENT,),
-    acts_on=InvoiceState(frozenset({"payment_due"}), auto_collection_on=True),
+    acts_on=InvoiceState(frozenset({"payment_due"})),
     done_when=InvoiceState(frozenset({"not_paid"}), dunning_statuses=frozenset({"stopped"})),
     leads_to="not_paid",
     summary="Stop dunning: the invoice becomes `not_paid`.",
+    checked_by_chargebee=AUTO_COLLECTION_NOTE,
 )
 
 PAUSE_DUNNING = InvoiceAction(
@@ -274,11 +324,13 @@ PAUSE_DUNNING = InvoiceAction(
         ),
         COMMENT,
     ),
-    acts_on=InvoiceState(frozenset({"payment_due"}), auto_collection_on=True, dunning_paused=False),
+    acts_on=InvoiceState(frozenset({"payment_due"}), dunning_paused=False),
     done_when=InvoiceState(frozenset({"payment_due"}), dunning_paused=True),
     leads_to="payment_due",
     summary="Pause dunning until `expected_payment_date`.",
     effect_fields=("expected_payment_date",),
+    effect_tolerance=24 * 60 * 60,
+    checked_by_chargebee=AUTO_COLLECTION_NOTE,
 )
 
 RESUME_DUNNING = InvoiceAction(
@@ -290,7 +342,22 @@ RESUME_DUNNING = InvoiceAction(
     done_when=InvoiceState(frozenset({"payment_due"}), dunning_paused=False),
     leads_to="payment_due",
     summary="Resume a paused dunning: it runs again.",
+    effect_readable=False,
 )
+
+
+def _same_effect(current: Any, wanted: Any, tolerance: int) -> bool:
+    if current == wanted:
+        return True
+    numbers = (int, float)
+    return (
+        tolerance > 0
+        and isinstance(current, numbers)
+        and isinstance(wanted, numbers)
+        and not isinstance(current, bool)
+        and abs(current - wanted) <= tolerance
+    )
+
 
 ACTIONS: Mapping[str, InvoiceAction] = {
     action.name: action

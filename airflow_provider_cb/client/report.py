@@ -35,12 +35,15 @@ COLUMNS = (
     "total",
     "amount_due",
     "write_off_amount",
+    "invoice_date",
     "idempotency_key",
     "replayed",
     "api_error_code",
     "message",
 )
 MAX_LISTED_FAILURES = 50
+NEEDS_ATTENTION = ("failed", "not_eligible", "not_sent")
+"""Outcomes a person has to look at: listed by name in the summary and the message."""
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -100,9 +103,7 @@ class AuditReport:
             currency = data.get("currency_code")
             if currency and data.get("total") is not None:
                 self.totals.setdefault(outcome, Counter())[currency] += data["total"]
-            if data["outcome"] in ("failed", "not_eligible") and (
-                len(self.failures) < MAX_LISTED_FAILURES
-            ):
+            if data["outcome"] in NEEDS_ATTENTION and len(self.failures) < MAX_LISTED_FAILURES:
                 self.failures.append(data)
 
     def close(self) -> None:
@@ -133,7 +134,7 @@ class AuditReport:
                 why = data.get("reason") or data.get("api_error_code") or data.get("message")
                 why = str(why or "").replace("|", "\\|").replace("\n", " ")
                 out.write(f"| {data['invoice_id']} | {data['outcome']} | {why} |\n")
-            more = self.counts["failed"] + self.counts["not_eligible"] - len(self.failures)
+            more = sum(self.counts[outcome] for outcome in NEEDS_ATTENTION) - len(self.failures)
             if more > 0:
                 out.write(f"\n{more} more in the CSV.\n")
         return out.getvalue()
@@ -174,7 +175,9 @@ def result_message(result: Mapping[str, Any], *, title: str | None = None) -> st
     else:
         records = [result]
         lines.append(f"{result.get('invoice_id')}: {result.get('outcome')}")
-    attention = [r for r in records if r.get("outcome") in ("failed", "not_eligible")]
+    if result.get("stopped_by"):
+        lines.append(f"stopped by: {result['stopped_by']}")
+    attention = [r for r in records if r.get("outcome") in NEEDS_ATTENTION]
     for record in attention[:10]:
         why = record.get("reason") or record.get("api_error_code") or record.get("message")
         lines.append(f"- {record.get('invoice_id')} {record.get('outcome')}: {why}")

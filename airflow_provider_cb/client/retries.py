@@ -9,18 +9,16 @@ from __future__ import annotations
 
 import logging
 import random
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import NoReturn
 
 from airflow_provider_cb.client.answers import NOT_PROCESSED_CODES
 from airflow_provider_cb.client.errors import (
     ChargebeeAPIError,
     ChargebeeError,
     ChargebeeTransportError,
+    ConnectionFailedError,
     RateLimitError,
-    RequestInProgressError,
     ServerError,
 )
 
@@ -29,8 +27,6 @@ log = logging.getLogger(__name__)
 MAX_RETRY_AFTER_SECONDS = 120.0
 BACKOFF_BASE_SECONDS = 0.5
 BACKOFF_CAP_SECONDS = 30.0
-IN_PROGRESS_WAIT_SECONDS = 300.0
-"""How long a POST answered "still in progress" is retried with its key before giving up."""
 
 
 def should_retry(method: str, error: ChargebeeError, *, has_idempotency_key: bool) -> bool:
@@ -40,8 +36,10 @@ def should_retry(method: str, error: ChargebeeError, *, has_idempotency_key: boo
     failure after the request may have been processed (read timeout, dropped
     connection, other 5xx, unreadable body) is retried only when a repeat cannot
     act twice: a GET, or a POST whose idempotency key makes Chargebee replay it.
+    A host that refuses connections refuses every request: that ends the request
+    at once, so a bulk run stops instead of retrying it invoice by invoice.
     """
-    if not error.retryable:
+    if not error.retryable or isinstance(error, ConnectionFailedError):
         return False
     if isinstance(error, RateLimitError):
         return True
@@ -79,26 +77,17 @@ class Retry:
 class Attempts:
     """The tries of one logical request: counted, and after each failure retried or ended.
 
-    Retries are bounded by ``max_retries``, except the wait for a first request
-    still in progress, which is bounded by time (``in_progress_wait``).
+    Retries are bounded by ``max_retries``.
     """
 
     def __init__(
-        self,
-        method: str,
-        path: str,
-        *,
-        max_retries: int,
-        in_progress_wait: float,
-        has_idempotency_key: bool,
+        self, method: str, path: str, *, max_retries: int, has_idempotency_key: bool
     ) -> None:
         self.method = method
         self.path = path
         self.max_retries = max_retries
-        self.in_progress_wait = in_progress_wait
         self.has_idempotency_key = has_idempotency_key
         self.number = 0
-        self._in_progress_until: float | None = None
 
     def next(self) -> int:
         """Start the next try and return its number (1-based)."""
@@ -108,43 +97,19 @@ class Attempts:
     def retry_or_raise(self, error: ChargebeeError) -> Retry:
         """The wait before trying again after ``error``; raises ``error`` when it is final."""
         error.attempts = self.number
-        in_progress = isinstance(error, RequestInProgressError)
-        if in_progress:
-            now = time.monotonic()
-            if self._in_progress_until is None:
-                self._in_progress_until = now + self.in_progress_wait
-            budget_left = now < self._in_progress_until
-        else:
-            budget_left = self.number <= self.max_retries
-        if not budget_left or not should_retry(
+        if self.number > self.max_retries or not should_retry(
             self.method, error, has_idempotency_key=self.has_idempotency_key
         ):
-            self._give_up(error)
+            raise error
         delay = retry_delay(self.number, error)
-        limit = (
-            f"waiting up to {self.in_progress_wait:.0f}s for the first request"
-            if in_progress
-            else f"of {self.max_retries}"
-        )
         log.warning(
-            "%s %s failed (%s); retry %d %s in %.1fs",
+            "%s %s failed (%s); retry %d of %d in %.1fs",
             self.method,
             self.path,
             error,
             self.number,
-            limit,
+            self.max_retries,
             delay,
         )
         site_paused = isinstance(error, RateLimitError) and error.retry_after is not None
         return Retry(delay, site_paused=site_paused)
-
-    def _give_up(self, error: ChargebeeError) -> NoReturn:
-        if isinstance(error, RequestInProgressError):
-            error.message = (
-                f"{error.method} {error.path}: Chargebee was still processing the first "
-                f"request with this idempotency key after {self.number} attempts; the action "
-                "may have been applied. A re-run is safe: it sends the same key, then reads "
-                "the invoice's state"
-            )
-            error.args = (error.message,)
-        raise error

@@ -33,7 +33,7 @@ from airflow_provider_cb.client.errors import ChargebeeError, ChargebeeValidatio
 from airflow_provider_cb.client.invoices import ApiVersion
 from airflow_provider_cb.client.ratebudget import RateBudget, budget_for
 from airflow_provider_cb.client.reading import deadline_transport, read_capped, request_deadline
-from airflow_provider_cb.client.retries import IN_PROGRESS_WAIT_SECONDS, Attempts, Retry
+from airflow_provider_cb.client.retries import Attempts, Retry
 from airflow_provider_cb.client.settings import ClientSettings
 
 IDEMPOTENCY_HEADER = "chargebee-idempotency-key"
@@ -99,7 +99,6 @@ class BaseTransport:
         self._servers = {version: settings.server_url(version) for version in ("v1", "v2")}
         self._stats_lock = threading.Lock()
         self.retries = 0
-        self.in_progress_wait = IN_PROGRESS_WAIT_SECONDS
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(host={self.settings.host!r})"
@@ -150,7 +149,6 @@ class BaseTransport:
             prepared.method,
             prepared.path,
             max_retries=self.settings.max_retries,
-            in_progress_wait=self.in_progress_wait,
             has_idempotency_key=prepared.idempotency_key is not None,
         )
 

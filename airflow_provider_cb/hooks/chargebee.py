@@ -163,7 +163,9 @@ class ChargebeeHook(BaseHook):
         with self._client_lock:
             if self._client is None:
                 settings, origin = self.connection_settings()
-                self._client = ChargebeeClient(settings, origin=origin)
+                self._client = ChargebeeClient(
+                    settings, origin=origin, connection_id=self.chargebee_conn_id
+                )
             return self._client
 
     def close(self) -> None:
@@ -179,7 +181,9 @@ class ChargebeeHook(BaseHook):
         """
         if self._async_client is None:
             settings, origin = await asyncio.to_thread(self.connection_settings)
-            self._async_client = AsyncChargebeeClient(settings, origin=origin)
+            self._async_client = AsyncChargebeeClient(
+                settings, origin=origin, connection_id=self.chargebee_conn_id
+            )
         return self._async_client
 
     async def aclose(self) -> None:

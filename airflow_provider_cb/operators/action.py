@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from collections.abc import Collection, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -214,9 +215,7 @@ class InvoiceActionOperator(ChargebeeBaseOperator):
             client = self.hook.get_conn()
             if self.execution_timeout is not None:
                 # Waiting out an in-flight duplicate never outlasts the task.
-                client.transport.in_progress_wait = min(
-                    client.transport.in_progress_wait, self.execution_timeout.total_seconds()
-                )
+                client.deadline = time.monotonic() + self.execution_timeout.total_seconds()
             if not self._bulk:
                 record = self._act(client, ids[0], fields, keys[ids[0]])
                 if self._report is not None:

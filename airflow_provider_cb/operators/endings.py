@@ -47,7 +47,7 @@ class Verdicts:
 
     def choice(self, outcome: str) -> str:
         """``succeed``, ``skip`` or ``fail`` for one outcome."""
-        if outcome == "failed":
+        if outcome in ("failed", "not_sent"):
             return "fail"
         return {"already_done": self.if_already_done, "not_eligible": self.if_not_eligible}.get(
             outcome, "succeed"
@@ -64,7 +64,7 @@ class Verdicts:
         if choice == "succeed":
             return result
         push_result(context, result)
-        if record.outcome == "failed":
+        if record.outcome in ("failed", "not_sent"):
             if record.retryable:
                 raise AirflowException(f"{record.invoice_id}: {record.message}")
             raise AirflowFailException(f"{record.invoice_id}: {record.message}")
@@ -83,6 +83,15 @@ class Verdicts:
         if not (failure_count or summary.stopped_early) or self.failure_policy == "record":
             return result
         push_result(context, result)
+        if summary.site_failure is not None:
+            stopped = summary.site_failure
+            unsent = summary.total - summary.processed + summary.counts.get("not_sent", 0)
+            message = (
+                f"stopped at the first failure every invoice would meet: {stopped.message}. "
+                f"{unsent} of {summary.total} invoices were not sent. "
+                "A retry acts only on what is not done yet."
+            )
+            raise (AirflowException if stopped.retryable else AirflowFailException)(message)
         failures = [record for record in summary.records if self.is_failure(record)]
         listed = "; ".join(
             f"{record.invoice_id} {record.outcome} "

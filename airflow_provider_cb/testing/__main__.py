@@ -21,6 +21,7 @@ from types import FrameType
 
 from airflow_provider_cb.testing.control import bounded_int, epoch, seed_spec
 from airflow_provider_cb.testing.emulator import ChargebeeEmulator
+from airflow_provider_cb.testing.idempotency import DEFAULT_IN_FLIGHT_MESSAGE
 from airflow_provider_cb.testing.ratelimit import RATE_LIMIT_WINDOWS
 from airflow_provider_cb.testing.server import check_loopback
 from airflow_provider_cb.testing.wire import Dialect
@@ -115,8 +116,13 @@ def _parser() -> argparse.ArgumentParser:
         "--processing-seconds",
         type=_processing_seconds,
         default=0.0,
-        help="keep each idempotent POST in progress this long (a same-key repeat is "
-        "answered 'still in progress')",
+        help="keep each idempotent POST in progress this long (a same-key repeat gets a "
+        "state conflict)",
+    )
+    dialect.add_argument(
+        "--in-flight-message",
+        default=DEFAULT_IN_FLIGHT_MESSAGE,
+        help="the message of that state conflict (Chargebee documents none)",
     )
     parser.add_argument("--ready-file", type=Path, help="write the base URL here once listening")
     return parser
@@ -150,6 +156,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             legacy_errors=args.legacy_errors,
             retry_after=args.retry_after,
         ),
+        in_flight_message=args.in_flight_message,
     )
     emulator.processing_seconds = args.processing_seconds
     number = 1

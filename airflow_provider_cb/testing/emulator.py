@@ -24,6 +24,7 @@ from airflow_provider_cb.testing.clock import Clock
 from airflow_provider_cb.testing.control_api import CONTROL_PREFIX, ControlApi
 from airflow_provider_cb.testing.faults import Faults
 from airflow_provider_cb.testing.fields import InvoiceFields, complete
+from airflow_provider_cb.testing.idempotency import DEFAULT_IN_FLIGHT_MESSAGE, in_flight_worded
 from airflow_provider_cb.testing.ratelimit import InFlightGauge, RateLimitWindow, make_limiter
 from airflow_provider_cb.testing.records import AppliedAction, RecordLog, RequestRecord
 from airflow_provider_cb.testing.server import HttpServer, bind, check_loopback
@@ -54,10 +55,14 @@ class ChargebeeEmulator:
         port: int = 0,
         dialect: Dialect = DEFAULT_DIALECT,
         rate_limit_window: RateLimitWindow = "fixed",
+        in_flight_message: str = DEFAULT_IN_FLIGHT_MESSAGE,
     ) -> None:
         check_loopback(host)
         self.dialect = dialect
         """How errors are worded: conflict status 400 or 409, legacy bodies, Retry-After dates."""
+        self.in_flight_message = in_flight_message
+        """The message of the state conflict a same-key repeat gets while the first request
+        runs (see :attr:`processing_seconds`); Chargebee documents none, so any may come."""
         self.api_key = api_key
         self.site = site
         self.host = host
@@ -274,7 +279,7 @@ class ChargebeeEmulator:
     @property
     def processing_seconds(self) -> float:
         """How long each idempotent POST stays in progress; a same-key repeat meanwhile
-        is answered "The previous request is still in progress" (a state conflict)."""
+        is refused with a state conflict worded by :attr:`in_flight_message`."""
         return self._site.processing_seconds
 
     @processing_seconds.setter
@@ -318,6 +323,7 @@ class ChargebeeEmulator:
                 answer = self._answer(unchanged, retry_after)
             else:
                 answer = fault_kinds.canned_answer(fault) or self._answer(request, retry_after)
+                answer = in_flight_worded(answer, self.in_flight_message)
             if fault in fault_kinds.ANSWER_FAULT_KINDS and fault != "answer_unchanged":
                 answer = fault_kinds.misled(fault, answer)
             answer = self.dialect.apply(answer)

@@ -1,22 +1,42 @@
 """Chargebee's idempotency keys: one stored answer per key for 30 minutes.
 
 The site marks a key as in progress while its first request is handled; a
-repeat meanwhile is answered "still in progress" (as Chargebee does), so two
-in-flight duplicates cannot both apply.
+repeat meanwhile is refused with a state conflict, so two in-flight duplicates
+cannot both apply. What Chargebee answers there is documented nowhere (see
+docs/fidelity.md): the conflict is the likeliest, its message unknown, so the
+emulator's message is an option (:func:`in_flight_worded`) and a client must not
+depend on it.
 """
 
 from __future__ import annotations
 
+import json
 import threading
 from collections import OrderedDict
 from collections.abc import Hashable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from airflow_provider_cb.testing.clock import Clock
-from airflow_provider_cb.testing.wire import Answer
+from airflow_provider_cb.testing.wire import IN_PROGRESS_MESSAGE, Answer, in_progress
 
 KEY_MAX_LENGTH = 100
 TTL_SECONDS = 30 * 60
+DEFAULT_IN_FLIGHT_MESSAGE = IN_PROGRESS_MESSAGE
+"""The emulator's default wording of the in-flight refusal (Chargebee's is unknown)."""
+_IN_FLIGHT = in_progress().answer()
+
+
+def in_flight_worded(answer: Answer, message: str) -> Answer:
+    """The site's answer, with ``message`` as the wording when it is the in-flight refusal.
+
+    Tests try several wordings, and none, to show that nothing depends on it; the
+    code, status and body shape stay those of any state conflict.
+    """
+    if answer != _IN_FLIGHT or message == DEFAULT_IN_FLIGHT_MESSAGE:
+        return answer
+    body = json.loads(answer.body)
+    body["message"] = message
+    return replace(answer, body=json.dumps(body, separators=(",", ":")).encode())
 
 
 @dataclass(frozen=True, slots=True)

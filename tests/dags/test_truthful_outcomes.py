@@ -60,11 +60,28 @@ def test_a_second_run_with_new_keys_reports_every_invoice_already_done(
     assert emulator.count_applied() == 4
 
 
+IN_FLIGHT_WORDINGS = [
+    "The previous request is still in progress. Please retry the request",
+    "Invoice is not in pending state",
+    "Another request with the same idempotency key is being processed",
+    "",
+]
+
+
+@pytest.mark.parametrize(
+    "wording", IN_FLIGHT_WORDINGS, ids=["documented-nowhere", "state", "key", "empty"]
+)
 def test_a_close_slower_than_the_client_timeout_ends_done_once(
-    chargebee_dags: DagFolder, emulator: ChargebeeEmulator, monkeypatch: pytest.MonkeyPatch
+    chargebee_dags: DagFolder,
+    emulator: ChargebeeEmulator,
+    monkeypatch: pytest.MonkeyPatch,
+    wording: str,
 ) -> None:
-    """The retry meets "still in progress" and waits it out with the same key."""
+    """The retry meets a state conflict while the invoice still reads pending, and sends
+    the same key again until Chargebee replays the first request's answer, whatever the
+    conflict's wording (the first one was recorded failed, not retryable)."""
     emulator.seed(1, status="pending")
+    emulator.in_flight_message = wording
     emulator.processing_seconds = 2.5
     connect(emulator, monkeypatch, timeout=1)
     dag_run = run(
@@ -76,7 +93,7 @@ def test_a_close_slower_than_the_client_timeout_ends_done_once(
     record = xcom_of(dag_run, "close")
     assert (record["outcome"], record["replayed"]) == ("done", True)
     answers = [r.status for r in posts(emulator)]
-    assert emulator.dialect.conflict_status in answers  # at least one "still in progress"
+    assert emulator.dialect.conflict_status in answers  # at least one in-flight conflict
     assert {r.idempotency_key for r in posts(emulator)} == {record["idempotency_key"]}
     assert emulator.count_applied() == 1
 

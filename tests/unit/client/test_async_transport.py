@@ -46,7 +46,7 @@ SCRIPTS: dict[str, tuple[str, Callable[[], list[Step]]]] = {
     "5xx_gives_up": ("GET", lambda: [api_error(503, "internal_temporary_error")] * 3),
     "post_lost_answers": (
         "POST",
-        lambda: [httpx.ConnectError("refused"), httpx.ReadTimeout("slow"), ok()],
+        lambda: [httpx.ConnectTimeout("slow"), httpx.ReadTimeout("slow"), ok()],
     ),
     "client_error_is_final": ("POST", lambda: [api_error(400, "param_wrong_value")]),
     "not_json": ("GET", lambda: [httpx.Response(200, content=b"<html>"), ok()]),

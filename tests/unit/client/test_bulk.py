@@ -247,3 +247,28 @@ def test_summaries_keep_a_capped_number_of_records_and_log_the_rest(
         r.getMessage().split(":")[0] for r in caplog.records if "not_eligible" in r.getMessage()
     }
     assert len(logged) == 5
+
+
+@pytest.mark.parametrize(
+    "code", ["api_authentication_failed", "site_not_found", "connection_failed"]
+)
+def test_a_site_wide_failure_stops_the_run_and_records_the_rest_not_sent(code: str) -> None:
+    ids = [f"inv_{i}" for i in range(1000)]
+    calls: Counter[str] = Counter()
+    lock = threading.Lock()
+
+    def act(invoice_id: str) -> ActionRecord:
+        with lock:
+            calls[invoice_id] += 1
+        return ActionRecord(invoice_id, "close", "failed", api_error_code=code, message="no")
+
+    summary = run_bulk(
+        iter(ids), act, action="close", total=1000, max_workers=4, is_failure=is_failed
+    )
+    assert 1 <= sum(calls.values()) <= 4  # the workers already sending when the first came back
+    assert summary.counts == {"failed": sum(calls.values()), "not_sent": 1000 - sum(calls.values())}
+    assert summary.site_failure is not None and summary.stopped_early
+    assert summary.as_dict()["stopped_by"] == "no"
+    unsent = [r for r in summary.records if r.outcome == "not_sent"]
+    assert unsent and all(r.reason == f"run stopped: {code}" and r.retryable for r in unsent)
+    assert len(summary.records) == MAX_SUMMARY_RECORDS  # the rest are counted, not listed

@@ -20,7 +20,6 @@ from airflow_provider_cb.client.errors import (
     InvalidStateError,
     NotFoundError,
     RateLimitError,
-    RequestInProgressError,
     ServerError,
 )
 
@@ -252,17 +251,29 @@ def test_a_state_conflict_is_read_from_its_code_whatever_the_status(status: int)
     assert error.retryable is False
 
 
+IN_FLIGHT_WORDINGS = [
+    "The previous request is still in progress. Please retry the request",
+    "Invoice is not in pending state",
+    "Another request with this idempotency key is being processed",
+    "",
+]
+
+
+@pytest.mark.parametrize("wording", IN_FLIGHT_WORDINGS)
 @pytest.mark.parametrize("status", [400, 409])
-def test_the_in_flight_answer_is_told_apart_by_its_message_and_is_retryable(status: int) -> None:
-    body = {
-        "message": "The previous request is still in progress. Please retry the request",
-        "api_error_code": "invalid_state_for_request",
-        "type": "invalid_request",
-    }
+def test_no_wording_makes_a_state_conflict_anything_else(status: int, wording: str) -> None:
+    """Chargebee documents no message for a repeat in flight: the invoice decides, not this."""
+    body = {"message": wording, "api_error_code": "invalid_state_for_request"}
     error = error_from_response(response(status, json.dumps(body)))
-    assert type(error) is RequestInProgressError
-    assert isinstance(error, InvalidStateError)
-    assert error.retryable is True
+    assert type(error) is InvalidStateError
+    assert error.retryable is False
+    assert error.replayed is False
+
+
+def test_a_replayed_error_says_so() -> None:
+    body = {"message": "x", "api_error_code": "invalid_state_for_request"}
+    replayed = {"chargebee-idempotency-replayed": "true"}
+    assert error_from_response(response(409, json.dumps(body), headers=replayed)).replayed
 
 
 @pytest.mark.parametrize(

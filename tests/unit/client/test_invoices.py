@@ -15,8 +15,9 @@ from airflow_provider_cb.client.invoices import (
     InvoiceState,
     describe_invoice_state,
     is_dunning_paused,
+    money_and_date,
 )
-from airflow_provider_cb.client.outcomes import classify
+from airflow_provider_cb.client.outcomes import classify, judge
 
 
 def future(days: int = 30) -> pendulum.DateTime:
@@ -187,50 +188,41 @@ def test_build_body_does_not_mutate_input() -> None:
 # -- states ------------------------------------------------------------------------
 
 INVOICES: dict[str, dict[str, Any]] = {
-    "pending": {"id": "inv_p", "status": "pending", "auto_collection": "on"},
-    "due_auto_on": {
-        "id": "inv_d",
+    # Shaped as Chargebee's Invoice object: no auto_collection (it lives on the customer
+    # or the subscription), linked_payments[].txn_status for a payment still running.
+    "pending": {"id": "inv_p", "status": "pending"},
+    "due": {"id": "inv_d", "status": "payment_due", "dunning_status": "in_progress"},
+    "due_paying": {
+        "id": "inv_o",
         "status": "payment_due",
-        "auto_collection": "on",
-        "dunning_status": "in_progress",
+        "linked_payments": [{"txn_id": "txn_1", "txn_status": "in_progress"}],
     },
-    "due_auto_off": {"id": "inv_o", "status": "payment_due", "auto_collection": "off"},
     "due_paused": {
         "id": "inv_z",
         "status": "payment_due",
-        "auto_collection": "on",
         "dunning_status": "in_progress",
         "expected_payment_date": 1900000000,
     },
-    "not_paid": {"id": "inv_n", "status": "not_paid", "auto_collection": "on"},
-    "posted": {"id": "inv_s", "status": "posted", "auto_collection": "off"},
-    "paid": {"id": "inv_y", "status": "paid", "auto_collection": "on", "write_off_amount": 0},
-    "voided": {"id": "inv_v", "status": "voided", "auto_collection": "on"},
-    "written_off": {
-        "id": "inv_w",
-        "status": "paid",
-        "auto_collection": "on",
-        "write_off_amount": 1000,
-    },
-    "dunning_stopped": {
-        "id": "inv_t",
-        "status": "not_paid",
-        "auto_collection": "on",
-        "dunning_status": "stopped",
-    },
+    "not_paid": {"id": "inv_n", "status": "not_paid"},
+    "posted": {"id": "inv_s", "status": "posted"},
+    "paid": {"id": "inv_y", "status": "paid", "write_off_amount": 0},
+    "voided": {"id": "inv_v", "status": "voided"},
+    "written_off": {"id": "inv_w", "status": "paid", "write_off_amount": 1000},
+    "dunning_stopped": {"id": "inv_t", "status": "not_paid", "dunning_status": "stopped"},
 }
 
-W, A, N = "would_act", "already_done", "not_eligible"
+W, A, N, F = "would_act", "already_done", "not_eligible", "failed"
 # A customer's payment is no write-off, and dunning exhausted is no stop: the evidence of
-# "already done" is the action's own effect, not a status reached some other way.
-#                      pending due_on due_off paused not_paid posted paid voided w_off stopped
+# "already done" is the action's own effect, not a status reached some other way. A
+# dunning never paused is no resumed one. A payment in progress blocks a write-off.
+#                      pending due paying paused not_paid posted paid voided w_off stopped
 EXPECTED = {
     "close": (W, A, A, A, A, A, A, N, A, A),
     "collect": (W, A, A, A, A, A, A, N, A, A),
-    "write_off": (N, W, W, W, W, W, N, N, A, W),
-    "stop_dunning": (N, W, N, W, N, N, N, N, N, A),
-    "pause_dunning": (N, W, N, A, N, N, N, N, N, N),
-    "resume_dunning": (N, A, A, W, N, N, N, N, N, N),
+    "write_off": (N, W, F, W, W, W, N, N, A, W),
+    "stop_dunning": (N, W, W, W, N, N, N, N, N, A),
+    "pause_dunning": (N, W, W, A, N, N, N, N, N, N),
+    "resume_dunning": (N, N, N, W, N, N, N, N, N, N),
 }
 
 
@@ -252,10 +244,10 @@ def test_acts_on_and_done_when_agree_with_classify(
 ) -> None:
     entry = ACTIONS[action]
     invoice = INVOICES[invoice_name]
-    assert entry.done_when.matches(invoice) is (outcome == A)
+    assert (entry.effect_readable and entry.done_when.matches(invoice)) is (outcome == A)
     if outcome == N:
         assert not entry.acts_on.matches(invoice)
-    if outcome == W:
+    if outcome in (W, F):
         assert entry.acts_on.matches(invoice)
 
 
@@ -267,33 +259,13 @@ def test_acts_on_and_done_when_agree_with_classify(
         (InvoiceState(frozenset({"pending"})), {}, False),
         (InvoiceState(CLOSED_STATUSES), {"status": "posted"}, True),
         (
-            InvoiceState(frozenset({"payment_due"}), auto_collection_on=True),
-            INVOICES["due_auto_on"],
-            True,
-        ),
-        (
-            InvoiceState(frozenset({"payment_due"}), auto_collection_on=True),
-            INVOICES["due_auto_off"],
-            False,
-        ),
-        (
-            InvoiceState(frozenset({"payment_due"}), auto_collection_on=False),
-            INVOICES["due_auto_off"],
-            True,
-        ),
-        (
-            InvoiceState(frozenset({"payment_due"}), auto_collection_on=False),
-            INVOICES["due_auto_on"],
-            False,
-        ),
-        (
             InvoiceState(frozenset({"payment_due"}), dunning_paused=True),
             INVOICES["due_paused"],
             True,
         ),
         (
             InvoiceState(frozenset({"payment_due"}), dunning_paused=True),
-            INVOICES["due_auto_on"],
+            INVOICES["due"],
             False,
         ),
         (
@@ -303,7 +275,7 @@ def test_acts_on_and_done_when_agree_with_classify(
         ),
         (
             InvoiceState(frozenset({"payment_due"}), dunning_paused=False),
-            INVOICES["due_auto_on"],
+            INVOICES["due"],
             True,
         ),
     ],
@@ -318,7 +290,7 @@ def test_invoice_state_matches(
     ("invoice", "paused"),
     [
         (INVOICES["due_paused"], True),
-        (INVOICES["due_auto_on"], False),
+        (INVOICES["due"], False),
         ({"status": "payment_due", "expected_payment_date": None}, False),
         ({"status": "not_paid", "expected_payment_date": 1900000000}, False),
     ],
@@ -329,8 +301,63 @@ def test_is_dunning_paused(invoice: dict[str, Any], paused: bool) -> None:
 
 def test_describe_state_and_invoice() -> None:
     state = ACTIONS["pause_dunning"].acts_on
-    assert state.describe() == "status payment_due, auto collection on, dunning not paused"
+    assert state.describe() == "status payment_due, dunning not paused"
     text = describe_invoice_state(INVOICES["due_paused"])
     assert "status payment_due" in text
     assert "dunning paused" in text
-    assert "auto collection on" in text
+    assert "a payment in progress" in describe_invoice_state(INVOICES["due_paying"])
+
+
+def test_no_rule_reads_auto_collection_from_the_invoice() -> None:
+    """Chargebee's Invoice object has no auto_collection (SDK InvoiceResponse, v1 spec):
+    tried as a new user would, every payment_due invoice previewed not_eligible."""
+    for name in ("stop_dunning", "pause_dunning"):
+        action = ACTIONS[name]
+        outcome, note = judge(action, INVOICES["due"])
+        assert (outcome, note) == (
+            W,
+            "Chargebee checks auto collection on the customer or subscription",
+        )
+        assert judge(action, {**INVOICES["due"], "auto_collection": "off"})[0] == W
+
+
+@pytest.mark.parametrize(
+    ("stored", "outcome"),
+    [
+        (4_000_000_000, A),
+        (4_000_000_000 + 59, A),  # another second
+        (4_000_000_000 - 12 * 3600, A),  # another time of day
+        (4_000_000_000 + 3 * 86_400, N),  # another day: another pause
+    ],
+)
+def test_a_pause_reads_as_the_same_when_chargebee_moves_its_time_of_day(
+    stored: int, outcome: str
+) -> None:
+    invoice = {"id": "inv_1", "status": "payment_due", "expected_payment_date": stored}
+    body = {"expected_payment_date": 4_000_000_000}
+    assert judge(ACTIONS["pause_dunning"], invoice, body)[0] == outcome
+
+
+def test_records_read_v1_answers_under_v2_names() -> None:
+    """collect answers in v1's shape: amount, end_date; no total, date or write_off_amount."""
+    v1 = {
+        "id": "inv_1",
+        "status": "paid",
+        "amount": 1250,
+        "amount_due": 0,
+        "amount_paid": 1250,
+        "currency_code": "EUR",
+        "start_date": 10,
+        "end_date": 20,
+        "customer_id": "cus_1",
+    }
+    assert money_and_date(v1, "v1") == {
+        "customer_id": "cus_1",
+        "currency_code": "EUR",
+        "total": 1250,
+        "amount_due": 0,
+        "invoice_date": 20,
+    }
+    v2 = {"total": 1250, "date": 20, "write_off_amount": 0}
+    assert money_and_date(v2, "v2")["total"] == 1250
+    assert money_and_date(v2, "v2")["invoice_date"] == 20

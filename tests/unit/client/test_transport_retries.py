@@ -19,6 +19,7 @@ from airflow_provider_cb.client.errors import (
     ChargebeeError,
     ChargebeeTransportError,
     ChargebeeValidationError,
+    ConnectionFailedError,
     IdempotencyConflictError,
     InvalidRequestError,
     InvalidStateError,
@@ -190,10 +191,21 @@ def test_get_has_no_idempotency_key() -> None:
 
 
 @pytest.mark.parametrize("method", ["GET", "POST"])
-def test_connect_error_is_retried(method: str) -> None:
-    rig = make_rig([httpx.ConnectError("refused"), httpx.ConnectTimeout("slow"), ok()])
+def test_connect_timeout_is_retried(method: str) -> None:
+    rig = make_rig([httpx.ConnectTimeout("slow"), httpx.PoolTimeout("busy"), ok()])
     result = rig.transport.request(method, CLOSE if method == "POST" else "/invoices/inv_1")
     assert result.attempts == 3
+
+
+@pytest.mark.parametrize("method", ["GET", "POST"])
+def test_a_refused_connection_ends_the_request_at_once(method: str) -> None:
+    """Tried as a new user would: a dead host gave a retry warning per try per invoice."""
+    rig = make_rig([httpx.ConnectError("refused"), ok()])
+    with pytest.raises(ConnectionFailedError) as info:
+        rig.transport.request(method, CLOSE if method == "POST" else "/invoices/inv_1")
+    assert (info.value.attempts, info.value.sent, info.value.retryable) == (1, False, True)
+    assert rig.backoff_sleeps == []
+    assert rig.transport.retries == 0
 
 
 @pytest.mark.parametrize(
@@ -233,12 +245,12 @@ def test_max_retries_is_respected(max_retries: int) -> None:
 
 
 def test_transport_error_after_max_retries_carries_attempts() -> None:
-    rig = make_rig([httpx.ConnectError("refused")] * 3, max_retries=2)
+    rig = make_rig([httpx.ConnectTimeout("slow")] * 3, max_retries=2)
     with pytest.raises(ChargebeeTransportError) as info:
         rig.transport.request("GET", "/invoices/inv_1")
     assert info.value.attempts == 3
     assert info.value.sent is False
-    assert "ConnectError" in str(info.value)
+    assert "ConnectTimeout" in str(info.value)
 
 
 def test_rate_limit_after_max_retries_is_raised() -> None:
@@ -260,7 +272,8 @@ def _api(cls: type[ChargebeeAPIError], status: int) -> ChargebeeAPIError:
 
 
 SENT = ChargebeeTransportError("POST", "/x", "ReadTimeout", sent=True)
-NOT_SENT = ChargebeeTransportError("POST", "/x", "ConnectError", sent=False)
+NOT_SENT = ChargebeeTransportError("POST", "/x", "ConnectTimeout", sent=False)
+REFUSED = ConnectionFailedError("POST", "/x", "ConnectError")
 
 
 @pytest.mark.parametrize(
@@ -279,6 +292,8 @@ NOT_SENT = ChargebeeTransportError("POST", "/x", "ConnectError", sent=False)
         ("POST", SENT, False, False),
         ("POST", NOT_SENT, False, True),
         ("GET", NOT_SENT, False, True),
+        ("GET", REFUSED, False, False),
+        ("POST", REFUSED, True, False),
         ("GET", _api(InvalidStateError, 409), False, False),
         ("POST", _api(InvalidStateError, 409), True, False),
         ("POST", _api(NotFoundError, 404), True, False),
