@@ -41,7 +41,9 @@ class Disconnect(Enum):
 
 
 STATE_CONFLICT = "invalid_state_for_request"
-IN_PROGRESS_MESSAGE = "The previous request is still in progress. Please retry the request"
+IN_PROGRESS_MESSAGE = "The emulator is still processing a request with this idempotency key"
+"""The emulator's own words: no Chargebee source states what a repeat in flight is told, and
+nothing in the provider reads the message (``in_flight_message`` changes it for tests)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -134,11 +134,12 @@ def test_action_on_a_wrong_state_is_409(
     ("endpoint", "setup", "data"),
     [
         ("collect", {"line_items": 0}, {}),
+        ("stop_dunning", {"status": "payment_due", "auto_collection": "off"}, {}),
         ("pause_dunning", {"status": "payment_due", "expected_payment_date": 2_000_000_000}, "F"),
         ("resume_dunning", {"status": "payment_due"}, {}),
         ("close", {"status": "payment_due"}, {}),
     ],
-    ids=["collect-no-lines", "pause-paused", "resume-not-paused", "close-closed"],
+    ids=["collect-no-lines", "stop-auto-off", "pause-paused", "resume-not-paused", "close-closed"],
 )
 def test_action_specific_conditions_give_409(
     endpoint: str, setup: dict[str, Any], data: Any, emulator: ChargebeeEmulator, http: httpx.Client
