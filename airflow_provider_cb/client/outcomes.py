@@ -12,6 +12,7 @@ effect. Outcomes claim only what the evidence shows:
 ``failed``        an error, or an answer that did not show the effect; ``retryable`` says
                   whether a re-run can help
 ``would_act``     dry run: the action would act on the invoice
+``not_sent``      no request was sent for this invoice (the rate limit store was down first)
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from airflow_provider_cb.client.errors import (
     ChargebeeError,
     ChargebeeValidationError,
     InvalidStateError,
+    RateLimitStoreError,
     RequestInProgressError,
 )
 from airflow_provider_cb.client.invoices import (
@@ -34,7 +36,7 @@ from airflow_provider_cb.client.invoices import (
     ineligibility_reason,
 )
 
-Outcome = Literal["done", "already_done", "not_eligible", "failed", "would_act"]
+Outcome = Literal["done", "already_done", "not_eligible", "failed", "would_act", "not_sent"]
 AMOUNT_FIELDS = ("customer_id", "currency_code", "total", "amount_due", "write_off_amount")
 
 
@@ -183,7 +185,10 @@ def perform_action(
     except ChargebeeValidationError:
         raise
     except ChargebeeError as error:
-        return _failed(record, error)
+        _failed(record, error)
+        if isinstance(error, RateLimitStoreError) and not error.sent:
+            record.outcome = "not_sent"
+        return record
     record.attempts = response.attempts
     record.replayed = response.replayed
     record.status_before = _known_status_before(action)

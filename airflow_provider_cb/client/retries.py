@@ -3,14 +3,22 @@
 The decision to retry lives in :func:`should_retry` alone; the wait in
 :func:`retry_delay`; :class:`Attempts` applies both to one logical request and
 bounds it. Nothing here sends or sleeps.
+
+A 429 is judged by its code. ``api_request_limit_exceeded`` (or a bare 429 from a
+gateway) means the site's budget is spent: the whole site waits, as long as
+``Retry-After`` says or, without it, for the block Chargebee documents (about a
+minute). ``lock_timeout`` concerns one resource and
+``third_party_api_request_limit_exceeded`` the charges through one gateway: only
+that request waits, and the rest of the site goes on.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import random
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import NoReturn
 
@@ -20,9 +28,11 @@ from airflow_provider_cb.client.errors import (
     ChargebeeError,
     ChargebeeTransportError,
     RateLimitError,
+    RateLimitStoreError,
     RequestInProgressError,
     ServerError,
 )
+from airflow_provider_cb.client.settings import SITE_BLOCK_SECONDS
 
 log = logging.getLogger(__name__)
 
@@ -31,6 +41,23 @@ BACKOFF_BASE_SECONDS = 0.5
 BACKOFF_CAP_SECONDS = 30.0
 IN_PROGRESS_WAIT_SECONDS = 300.0
 """How long a POST answered "still in progress" is retried with its key before giving up."""
+SITE_LIMIT_CODES = ("api_request_limit_exceeded", None)
+"""429s that say the site's budget is spent (a bare 429 from a gateway too), not a lock."""
+THIRD_PARTY_LIMIT_CODE = "third_party_api_request_limit_exceeded"
+
+
+def is_site_limit(error: ChargebeeError) -> bool:
+    """Whether ``error`` says the whole site is over its budget (so every request must wait)."""
+    return isinstance(error, RateLimitError) and error.api_error_code in SITE_LIMIT_CODES
+
+
+def surely_not_processed(error: ChargebeeError) -> bool:
+    """Whether the failed try certainly did not act: Chargebee refused it, or it never left."""
+    if isinstance(error, RateLimitError | RateLimitStoreError):
+        return True
+    if isinstance(error, ServerError):
+        return error.http_status == 503 or error.api_error_code in NOT_PROCESSED_CODES
+    return isinstance(error, ChargebeeTransportError) and not error.sent
 
 
 def should_retry(method: str, error: ChargebeeError, *, has_idempotency_key: bool) -> bool:
@@ -41,29 +68,35 @@ def should_retry(method: str, error: ChargebeeError, *, has_idempotency_key: boo
     connection, other 5xx, unreadable body) is retried only when a repeat cannot
     act twice: a GET, or a POST whose idempotency key makes Chargebee replay it.
     """
-    if not error.retryable:
+    if not error.retryable or isinstance(error, RateLimitStoreError):
+        # A store that is down stays down within a request's retries: the task fails
+        # retryable instead, and sends nothing unbudgeted meanwhile.
         return False
-    if isinstance(error, RateLimitError):
-        return True
-    if isinstance(error, ServerError) and (
-        error.http_status == 503 or error.api_error_code in NOT_PROCESSED_CODES
-    ):
-        return True
-    if isinstance(error, ChargebeeTransportError) and not error.sent:
+    if surely_not_processed(error):
         return True
     return method == "GET" or has_idempotency_key
 
 
 def retry_delay(
-    attempt: int, error: ChargebeeError, *, rand: Callable[[], float] = random.random
+    attempt: int,
+    error: ChargebeeError,
+    *,
+    rand: Callable[[], float] = random.random,
+    block_seconds: float = SITE_BLOCK_SECONDS,
 ) -> float:
     """Seconds to wait before retry number ``attempt`` (1-based).
 
-    A ``Retry-After`` header is obeyed (capped); otherwise exponential backoff with
-    jitter, so that many workers do not retry in lockstep.
+    A ``Retry-After`` header is obeyed (capped). A site or gateway limit without it
+    waits ``block_seconds``, the block Chargebee documents: retrying within seconds
+    would only keep the site blocked. Otherwise exponential backoff with jitter, so
+    that many workers do not retry in lockstep.
     """
     if isinstance(error, ChargebeeAPIError) and error.retry_after is not None:
         return float(min(error.retry_after, MAX_RETRY_AFTER_SECONDS))
+    if is_site_limit(error) or (
+        isinstance(error, RateLimitError) and error.api_error_code == THIRD_PARTY_LIMIT_CODE
+    ):
+        return block_seconds
     ceiling = min(BACKOFF_CAP_SECONDS, BACKOFF_BASE_SECONDS * 2.0 ** (attempt - 1))
     return ceiling * (0.5 + rand() / 2)
 
@@ -91,13 +124,17 @@ class Attempts:
         max_retries: int,
         in_progress_wait: float,
         has_idempotency_key: bool,
+        block_seconds: float = SITE_BLOCK_SECONDS,
     ) -> None:
         self.method = method
         self.path = path
         self.max_retries = max_retries
         self.in_progress_wait = in_progress_wait
         self.has_idempotency_key = has_idempotency_key
+        self.block_seconds = block_seconds
         self.number = 0
+        self.may_have_acted = False
+        """Whether an earlier try reached Chargebee and may have been applied."""
         self._in_progress_until: float | None = None
 
     def next(self) -> int:
@@ -108,6 +145,8 @@ class Attempts:
     def retry_or_raise(self, error: ChargebeeError) -> Retry:
         """The wait before trying again after ``error``; raises ``error`` when it is final."""
         error.attempts = self.number
+        if not surely_not_processed(error):
+            self.may_have_acted = True
         in_progress = isinstance(error, RequestInProgressError)
         if in_progress:
             now = time.monotonic()
@@ -120,7 +159,7 @@ class Attempts:
             self.method, error, has_idempotency_key=self.has_idempotency_key
         ):
             self._give_up(error)
-        delay = retry_delay(self.number, error)
+        delay = retry_delay(self.number, error, block_seconds=self.block_seconds)
         limit = (
             f"waiting up to {self.in_progress_wait:.0f}s for the first request"
             if in_progress
@@ -135,8 +174,26 @@ class Attempts:
             limit,
             delay,
         )
-        site_paused = isinstance(error, RateLimitError) and error.retry_after is not None
-        return Retry(delay, site_paused=site_paused)
+        return Retry(delay, site_paused=is_site_limit(error))
+
+    @contextlib.contextmanager
+    def store_failures(self) -> Iterator[None]:
+        """Say what a store failure means for this request: not sent, or sent and unknown."""
+        try:
+            yield
+        except RateLimitStoreError as error:
+            error.attempts = self.number
+            error.sent = self.may_have_acted
+            where = f"{self.method} {self.path}"
+            if self.may_have_acted:
+                error.args = (
+                    f"{where}: an earlier try was sent and may have been applied; the next "
+                    f"could not be budgeted ({error}). The outcome is unknown; a re-run is "
+                    "safe: it sends the same idempotency key, then reads the invoice's state",
+                )
+            else:
+                error.args = (f"{where} was not sent: {error}",)
+            raise
 
     def _give_up(self, error: ChargebeeError) -> NoReturn:
         if isinstance(error, RequestInProgressError):

@@ -47,7 +47,7 @@ class Verdicts:
 
     def choice(self, outcome: str) -> str:
         """``succeed``, ``skip`` or ``fail`` for one outcome."""
-        if outcome == "failed":
+        if outcome in ("failed", "not_sent"):
             return "fail"
         return {"already_done": self.if_already_done, "not_eligible": self.if_not_eligible}.get(
             outcome, "succeed"
@@ -64,7 +64,7 @@ class Verdicts:
         if choice == "succeed":
             return result
         push_result(context, result)
-        if record.outcome == "failed":
+        if record.outcome in ("failed", "not_sent"):
             if record.retryable:
                 raise AirflowException(f"{record.invoice_id}: {record.message}")
             raise AirflowFailException(f"{record.invoice_id}: {record.message}")
