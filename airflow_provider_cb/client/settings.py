@@ -184,7 +184,8 @@ class ClientSettings:
         ):
             raise ChargebeeValidationError(
                 "rate_limit_block_seconds",
-                f"{self.rate_limit_block_seconds!r} must be seconds from 0 to {MAX_TIMEOUT_SECONDS}",
+                f"{self.rate_limit_block_seconds!r} must be seconds from 0 "
+                f"to {MAX_TIMEOUT_SECONDS}",
             )
         if not _is_integer(self.max_concurrent_requests) or not (
             1 <= self.max_concurrent_requests <= MAX_CONCURRENT_REQUESTS

@@ -47,4 +47,3 @@ def budget_for(settings: ClientSettings, *, sleep: Callable[[float], None]) -> R
     return RateBudget(
         settings.pace, max_concurrent_requests=settings.max_concurrent_requests, sleep=sleep
     )
-

@@ -343,7 +343,11 @@ def test_closing_the_hook_during_an_action_ends_in_the_record(
 
     with HostileServer(slow) as server:
         connection = {"conn_type": "chargebee", "password": KEY}
-        connection["extra"] = {"base_url": server.base_url, "max_retries": 0}  # type: ignore[assignment]
+        connection["extra"] = {
+            "base_url": server.base_url,
+            "max_retries": 0,
+            "lift_rate_budget": True,
+        }  # type: ignore[assignment]
         monkeypatch.setenv("AIRFLOW_CONN_CHARGEBEE_DEFAULT", json.dumps(connection))
         hook = ChargebeeHook()
         client = hook.get_conn()
