@@ -135,6 +135,8 @@ class Attempts:
         self.number = 0
         self.may_have_acted = False
         """Whether an earlier try reached Chargebee and may have been applied."""
+        self.reached = False
+        """Whether an earlier try reached Chargebee at all (a 429 did, without acting)."""
         self._in_progress_until: float | None = None
 
     def next(self) -> int:
@@ -147,6 +149,10 @@ class Attempts:
         error.attempts = self.number
         if not surely_not_processed(error):
             self.may_have_acted = True
+        if not isinstance(error, RateLimitStoreError) and not (
+            isinstance(error, ChargebeeTransportError) and not error.sent
+        ):
+            self.reached = True
         in_progress = isinstance(error, RequestInProgressError)
         if in_progress:
             now = time.monotonic()
@@ -183,13 +189,18 @@ class Attempts:
             yield
         except RateLimitStoreError as error:
             error.attempts = self.number
-            error.sent = self.may_have_acted
+            error.sent = self.reached
             where = f"{self.method} {self.path}"
             if self.may_have_acted:
                 error.args = (
                     f"{where}: an earlier try was sent and may have been applied; the next "
                     f"could not be budgeted ({error}). The outcome is unknown; a re-run is "
                     "safe: it sends the same idempotency key, then reads the invoice's state",
+                )
+            elif self.reached:
+                error.args = (
+                    f"{where}: Chargebee refused an earlier try without acting, and the next "
+                    f"could not be budgeted ({error}). Nothing was applied; a re-run is safe",
                 )
             else:
                 error.args = (f"{where} was not sent: {error}",)
