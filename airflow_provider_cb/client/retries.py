@@ -188,7 +188,7 @@ class Attempts:
         try:
             yield
         except RateLimitStoreError as error:
-            error.attempts = self.number
+            error.attempts = self.number - 1  # the failing try never went out
             error.sent = self.reached
             where = f"{self.method} {self.path}"
             if self.may_have_acted:

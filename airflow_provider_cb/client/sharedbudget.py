@@ -64,7 +64,7 @@ RESERVE = (
 local state = redis.call('HMGET', KEYS[1], 'tat', 'paused_until', 'interval')
 local own = tonumber(ARGV[1])
 local at = math.max(now, tonumber(state[2]) or 0)
-local slowest, fastest = own, own
+local site, slowest, fastest = own, own, own
 if own > 0 then
   -- Every process's configured pace counts while it sends: the site goes at the slowest.
   redis.call('HSET', KEYS[3], ARGV[5], fmt(own) .. ' ' .. fmt(now + tonumber(ARGV[6])))
@@ -79,16 +79,16 @@ if own > 0 then
       fastest = math.min(fastest, tonumber(interval))
     end
   end
-  local interval = math.max(slowest, tonumber(state[3]) or 0)
+  -- A rate learned from a 429 ('interval') may be slower still.
+  site = math.max(slowest, tonumber(state[3]) or 0)
   at = math.max(at, tonumber(state[1]) or 0)
-  redis.call('HSET', KEYS[1], 'tat', fmt(at + interval))
+  redis.call('HSET', KEYS[1], 'tat', fmt(at + site))
   redis.call('EXPIRE', KEYS[1], ARGV[4])
-  slowest = interval
 end
 if ARGV[2] ~= '' then
   redis.call('ZADD', KEYS[2], 'XX', fmt(at + tonumber(ARGV[3])), ARGV[2])
 end
-return {fmt(at - now), fmt(slowest), fmt(fastest)}
+return {fmt(at - now), fmt(site), fmt(slowest), fmt(fastest)}
 """
 )
 
@@ -188,7 +188,7 @@ class SharedBudget(RateBudget):
         own = interval_of(self._configured) if self._configured else 0.0
         with self._lock:
             local_pause = max(0.0, self._paused_until - self._clock())
-        wait, slowest, fastest = self._call(
+        wait, site, slowest, fastest = self._call(
             self._reserve_script,
             [self._state_key, self._slots_key, self._rates_key],
             [
@@ -201,15 +201,15 @@ class SharedBudget(RateBudget):
             ],
         )
         if own:
-            self.requests_per_minute = _per_minute(float(slowest))
-            self._warn_on_disagreement(float(slowest), float(fastest))
+            self.requests_per_minute = _per_minute(float(site))
+            self._warn_on_disagreement(float(site), float(slowest), float(fastest))
         return max(float(wait), local_pause)
 
-    def _warn_on_disagreement(self, slowest: float, fastest: float) -> None:
+    def _warn_on_disagreement(self, site: float, slowest: float, fastest: float) -> None:
         """Say once per disagreement that the site goes at the lowest rate any process set."""
         if fastest >= slowest - 1e-6:
             return
-        seen = (f"{_per_minute(slowest):.4g}", f"{_per_minute(fastest):.4g}")
+        seen = (f"{_per_minute(site):.4g}", f"{_per_minute(fastest):.4g}")
         if seen == self._disagreement_seen:
             return
         self._disagreement_seen = seen

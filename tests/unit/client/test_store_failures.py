@@ -41,7 +41,7 @@ def send_with(budget: RateBudget, first_answer: httpx.Response | Exception) -> R
 def test_nothing_sent_says_so() -> None:
     error = send_with(StoreDiesAfter(0), json_response(200, {}))
     assert str(error).startswith("POST /invoices/inv_1/close was not sent: rate_limit_store:")
-    assert error.sent is False
+    assert (error.sent, error.attempts) == (False, 0)
     assert error.retryable
 
 
