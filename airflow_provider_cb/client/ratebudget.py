@@ -4,8 +4,9 @@ Chargebee limits requests per minute per site and blocks the whole site once the
 limit is crossed, and nobody outside Chargebee knows whether it counts a fixed
 window, a sliding window or a token bucket. Only even spacing passes all three at
 the limit itself, so requests are paced one every ``60 / rate`` seconds (GCRA)
-with no burst. Every thread of a client draws from one budget, a 429's
-``Retry-After`` pauses all of them, and a 429 that comes anyway lowers the rate
+with no burst. Every thread of a client draws from one budget, a site-limit
+429 pauses all of them (for ``Retry-After``, else the documented block), and a
+429 that comes anyway lowers the rate
 for the rest of the run: the budget was set above what the site allows (a
 lock's or a gateway's 429 neither pauses the site nor lowers its rate). The
 async sender draws from the same budget through :meth:`RateBudget.aturn`.

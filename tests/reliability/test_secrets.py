@@ -113,7 +113,7 @@ def _echo_credentials(status: int, content_type: str) -> Callable[..., Any]:
         if content_type == "json":
             body = json.dumps(
                 {
-                    "message": f"no access for {decoded} ({auth})",
+                    "message": f"no access for {decoded} ({auth}; {auth.encode().hex()})",
                     "api_error_code": "api_authentication_failed",
                     "param": decoded.rstrip(":"),
                     "type": "untyped",
