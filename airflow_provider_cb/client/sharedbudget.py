@@ -139,7 +139,7 @@ class SharedBudget(RateBudget):
         self, settings: ClientSettings, *, sleep: Callable[[float], None] = time.sleep
     ) -> None:
         super().__init__(
-            settings.requests_per_minute,
+            settings.pace,
             max_concurrent_requests=settings.max_concurrent_requests,
             sleep=sleep,
         )

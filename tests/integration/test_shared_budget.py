@@ -328,3 +328,18 @@ def test_a_store_lost_mid_run_says_what_was_sent_and_what_was_not(
     assert (unsent.message or "").startswith("POST /invoices/inv_000002/close was not sent")
     assert emulator.invoice("inv_000002")["status"] == "pending"
     assert "s3cret-lost" not in f"{sent.message} {unsent.message}"
+
+
+def test_a_default_paced_shared_budget_says_so_before_its_first_request(
+    emulator: ChargebeeEmulator, redis_server: RedisServer
+) -> None:
+    """The start line of a bulk run is written before any request reaches the store."""
+    budget = sharedbudget.SharedBudget(settings(emulator, rate_limit_store=redis_server.url))
+    try:
+        assert budget.requests_per_minute == 150
+        assert budget.scope().startswith(
+            "the pace is the site's, shared by every process through rate_limit_store "
+            "redis://:[redacted]@127.0.0.1:"
+        )
+    finally:
+        budget.close()
