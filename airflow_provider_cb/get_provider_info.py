@@ -74,8 +74,8 @@ CONN_FIELDS: dict[str, dict[str, Any]] = {
     ),
     "requests_per_minute": _number(
         "Requests per minute",
-        "The site's limit, paced evenly (test sites allow 150); shared by all workers of a "
-        "task, or by every task with a rate limit store; 1 to 100000.",
+        "The site's limit, paced evenly (150 when empty: what test sites allow); shared by "
+        "all workers of a task, or by every task with a rate limit store; 1 to 100000.",
         "number",
         minimum=1,
         maximum=100000,

@@ -52,7 +52,7 @@ def hook_sender(base_url: str) -> tuple[Send, Callable[[], None]]:
         "conn_type": "chargebee",
         "host": "acme",
         "password": API_KEY,
-        "extra": {"base_url": base_url},
+        "extra": {"base_url": base_url, "lift_rate_budget": True},
     }
     os.environ["AIRFLOW_CONN_CB_BENCH"] = json.dumps(connection)
     hook = ChargebeeHook("cb_bench")

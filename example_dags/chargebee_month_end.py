@@ -6,8 +6,11 @@ the cron hour never moves the month's boundary. To close a given month, trigger
 with the ``month`` param (``airflow dags trigger chargebee_month_end -c
 '{"month": "2026-10"}'``): it names the month outright, whatever the run's dates.
 The pending invoices are selected, split into chunks and closed by one mapped
-bulk task per chunk; the chunks share the site's rate budget through the
-``chargebee`` pool (see docs/month-end.md). An empty month is one empty chunk,
+bulk task per chunk; the ``chargebee`` pool runs at most four chunks at once, and
+each chunk paces at a quarter of the site's limit, since without a
+``rate_limit_store`` every chunk paces alone (see docs/month-end.md: with a store,
+drop ``requests_per_minute`` here and set the limit on the connection). An empty
+month is one empty chunk,
 so the report still runs. Re-running, clearing or backfilling a month is safe:
 closed invoices are reported ``already_done``. Each chunk writes an audit report
 (a CSV row per invoice and a Markdown summary) under the ``report_dir`` param,
@@ -26,6 +29,8 @@ from airflow_provider_cb.operators import CloseInvoiceOperator, ListInvoicesOper
 
 CHUNK_SIZE = 500
 POOL = "chargebee"
+POOL_SLOTS = 4  # airflow pools set chargebee 4 "Chargebee site"
+SITE_REQUESTS_PER_MINUTE = 150  # the site's limit: test sites and the Starter plan
 TIMEZONE = "UTC"
 # The grid names each chunk: "chunk 2/3: inv_000501…inv_001000 (500)".
 CHUNK_LABEL = (
@@ -69,6 +74,7 @@ with DAG(
         dry_run="{{ params.dry_run }}",
         pool=POOL,
         max_workers=8,
+        requests_per_minute=SITE_REQUESTS_PER_MINUTE // POOL_SLOTS,  # no store: split the limit
         map_index_template=CHUNK_LABEL,
         report_path=REPORT_PATH,
         outlets=[MONTH_END_CLOSED],

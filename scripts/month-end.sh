@@ -30,7 +30,9 @@ emulator=$!
 trap 'kill "$emulator" 2>/dev/null; wait "$emulator" 2>/dev/null; rm -rf "$work"' EXIT
 for _ in $(seq 100); do [ -s "$work/emulator-url" ] && break; sleep 0.1; done
 [ -s "$work/emulator-url" ] || { echo "the emulator did not start" >&2; exit 1; }
-export AIRFLOW_CONN_CHARGEBEE_DEFAULT="{\"conn_type\": \"chargebee\", \"host\": \"acme\", \"password\": \"test_key\", \"extra\": {\"base_url\": \"$(cat "$work/emulator-url")\"}}"
+# The emulator limits nothing: lift the client-side budget (the DAG's split of a real
+# site's limit would take the 1,200 closes about a quarter of an hour).
+export AIRFLOW_CONN_CHARGEBEE_DEFAULT="{\"conn_type\": \"chargebee\", \"host\": \"acme\", \"password\": \"test_key\", \"extra\": {\"base_url\": \"$(cat "$work/emulator-url")\", \"lift_rate_budget\": true}}"
 
 "$VENV/bin/airflow" db migrate >/dev/null
 "$VENV/bin/airflow" pools set chargebee 4 "Chargebee site: concurrent bulk chunks" >/dev/null

@@ -47,11 +47,12 @@ class AsyncTransport(BaseTransport):
     async def send(self, prepared: PreparedRequest) -> ApiResponse:
         """Send a prepared request, retrying as :func:`should_retry` allows."""
         attempts = self.attempts(prepared)
-        while True:
-            try:
-                return await self._send_once(prepared, attempts.next())
-            except ChargebeeError as error:
-                await self._wait(self.retry_after_failure(attempts, error))
+        with attempts.store_failures():
+            while True:
+                try:
+                    return await self._send_once(prepared, attempts.next())
+                except ChargebeeError as error:
+                    await self._wait(self.retry_after_failure(attempts, error))
 
     async def _wait(self, retry: Retry) -> None:
         if retry.site_paused:

@@ -84,6 +84,8 @@ class RateLimitStoreError(ChargebeeError):
 
     retryable = True
     param = "rate_limit_store"
+    #: Whether an earlier try of the request reached Chargebee (its outcome is then unknown).
+    sent = False
 
 
 class ChargebeeAPIError(ChargebeeError):

@@ -14,8 +14,8 @@ effect. Outcomes claim only what the evidence shows:
                   ``failed``, retryable, with a message saying so
 ``would_act``     dry run: the action would act on the invoice; ``reason`` names what
                   Chargebee checks that the invoice does not show
-``not_sent``      no request was sent for this invoice: the run stopped first, or no
-                  connection could be made
+``not_sent``      no request was sent for this invoice: the run stopped first, no
+                  connection could be made, or the rate limit store was down first
 
 A state conflict is decided by reading the invoice, never by the answer's wording:
 the effect visible is ``already_done`` (or ``done`` when Chargebee replays this
@@ -39,6 +39,7 @@ from airflow_provider_cb.client.errors import (
     ChargebeeValidationError,
     ConnectionFailedError,
     InvalidStateError,
+    RateLimitStoreError,
 )
 from airflow_provider_cb.client.invoices import (
     ApiVersion,
@@ -244,7 +245,9 @@ class _KeyedAction:
             except ChargebeeValidationError:
                 raise
             except ChargebeeError as error:
-                nothing_sent = record.attempts == 0 and error.attempts <= 1
+                nothing_sent = record.attempts == 0 and (
+                    error.attempts <= 1 or isinstance(error, RateLimitStoreError)
+                )
                 record.attempts += error.attempts
                 return _failed(record, error, nothing_sent=nothing_sent)
             record.attempts += response.attempts
@@ -379,8 +382,12 @@ def _failed(
     record: ActionRecord, error: ChargebeeError, *, nothing_sent: bool = False
 ) -> ActionRecord:
     """An error as the record's outcome: ``not_sent`` when the invoice's first request
-    could not even connect (``nothing_sent``: no earlier request for it went out)."""
-    unsent = nothing_sent and isinstance(error, ConnectionFailedError)
+    could not even connect, or could not be budgeted before any try went out
+    (``nothing_sent``: no earlier request for it went out)."""
+    unsent = nothing_sent and (
+        isinstance(error, ConnectionFailedError)
+        or (isinstance(error, RateLimitStoreError) and not error.sent)
+    )
     record.outcome = "not_sent" if unsent else "failed"
     record.retryable = error.retryable
     record.message = str(error)

@@ -4,9 +4,11 @@ Chargebee limits requests per minute per site and blocks the whole site once the
 limit is crossed, and nobody outside Chargebee knows whether it counts a fixed
 window, a sliding window or a token bucket. Only even spacing passes all three at
 the limit itself, so requests are paced one every ``60 / rate`` seconds (GCRA)
-with no burst. Every thread of a client draws from one budget, a 429's
-``Retry-After`` pauses all of them, and a 429 that comes anyway lowers the rate
-for the rest of the run: the budget was set above what the site allows. The
+with no burst. Every thread of a client draws from one budget, a site-limit
+429 pauses all of them (for ``Retry-After``, else the documented block), and a
+429 that comes anyway lowers the rate
+for the rest of the run: the budget was set above what the site allows (a
+lock's or a gateway's 429 neither pauses the site nor lowers its rate). The
 async sender draws from the same budget through :meth:`RateBudget.aturn`.
 """
 
@@ -19,12 +21,10 @@ import threading
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
 from airflow_provider_cb.client.errors import RateLimitError
-
-if TYPE_CHECKING:
-    from airflow_provider_cb.client.settings import ClientSettings
+from airflow_provider_cb.client.retries import is_site_limit
 
 log = logging.getLogger(__name__)
 
@@ -36,8 +36,6 @@ SLOWDOWN = 5 / 6
 """After a 429 the rate drops to this share of the rate it was paced at: a budget
 20% above the site's limit lands on the limit in one step."""
 MIN_REQUESTS_PER_MINUTE = 1.0
-SITE_LIMIT_CODES = ("api_request_limit_exceeded", None)
-"""429s that say the site's budget is spent (a bare 429 from a gateway too), not a lock."""
 
 AsyncSleep = Callable[[float], Awaitable[None]]
 _T = TypeVar("_T")
@@ -145,7 +143,7 @@ class RateBudget:
 
     def _learn(self, paced_at: float | None, error: RateLimitError) -> None:
         """A 429 that says the site's budget is spent lowers the rate (a lock's 429 does not)."""
-        if error.api_error_code in SITE_LIMIT_CODES:
+        if is_site_limit(error):
             self.slow_down(paced_at)
 
     @contextlib.contextmanager
@@ -223,18 +221,14 @@ class RateBudget:
                 f"{lowered:.4g}",
             )
 
+    def scope(self) -> str:
+        """Who shares this pace, for a run's start line."""
+        if not self.requests_per_minute:
+            return "no client-side pace (the budget is lifted)"
+        return (
+            "the pace is this process's own (no rate_limit_store): parallel tasks or chunks "
+            "on the site each pace alone, so together they multiply it"
+        )
+
     def close(self) -> None:
         """Nothing to release in process; a shared budget closes its store connection."""
-
-
-def budget_for(settings: ClientSettings, *, sleep: Callable[[float], None]) -> RateBudget:
-    """The connection's budget: shared through ``rate_limit_store`` when set, else in process."""
-    if settings.rate_limit_store is not None:
-        from airflow_provider_cb.client.sharedbudget import SharedBudget
-
-        return SharedBudget(settings, sleep=sleep)
-    return RateBudget(
-        settings.requests_per_minute,
-        max_concurrent_requests=settings.max_concurrent_requests,
-        sleep=sleep,
-    )

@@ -1,9 +1,10 @@
 """Keeping the API key out of anything taken from an answer.
 
 A gateway or debugging proxy may echo request headers in its error page, and not
-always verbatim: url-encoded, base64 without padding, url-safe base64, wrapped at
-76 columns or split by spaces. Every such form of the key is cut out before a
-message, record or log line is built from an answer.
+always verbatim: url-encoded, base64 without padding, url-safe base64, hex dumps in
+either case, wrapped at 76 columns or split by spaces. Every such form of a secret
+(the API key, the rate limit store's password) is cut out before a message, record
+or log line is built from an answer, and handed to Airflow's secrets masker.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import base64
 import functools
 import re
 from collections.abc import Iterable, Sequence
+from urllib.parse import quote
 
 import httpx
 
@@ -49,20 +51,41 @@ def _embedded_base64_cores(raw: bytes) -> set[str]:
     return cores
 
 
-def secret_forms(api_key: str) -> list[str]:
-    """The key and every encoding of it a request carries, longest first.
+def _hex_forms(forms: set[str]) -> set[str]:
+    """Each form as a hex dump, lower and upper case.
 
-    These are the literal strings handed to Airflow's secrets masker; :func:`redact`
-    also matches them url-encoded and split by whitespace.
+    Hex encodes byte by byte, so the dump of a value sits unchanged inside the dump
+    of any longer text holding it (a whole header, say).
     """
-    if not api_key:
+    dumps = {form.encode("utf-8").hex() for form in forms}
+    return dumps | {dump.upper() for dump in dumps}
+
+
+def secret_forms(secret: str) -> list[str]:
+    """The secret and every encoding of it a request carries or a server may echo, longest first.
+
+    :func:`redact` also matches these url-encoded and split by whitespace;
+    :func:`masker_forms` adds the url-encoded ones for Airflow's masker.
+    """
+    if not secret:
         return []
-    forms = {api_key}
-    raw = api_key.encode("utf-8")
+    forms = {secret}
+    raw = secret.encode("utf-8")
     for value in (raw + b":", raw):
         forms |= _base64_forms(value)
         forms |= {form + "=" * (-len(form) % 4) for form in _base64_forms(value)}
     forms |= _embedded_base64_cores(raw)
+    forms |= _hex_forms(forms)
+    return sorted(forms, key=len, reverse=True)
+
+
+def masker_forms(secret: str) -> list[str]:
+    """What Airflow's secrets masker must know to hide ``secret`` in task logs and XCom.
+
+    The masker matches literal strings only, so the url-encoded forms are listed too.
+    """
+    forms = set(secret_forms(secret))
+    forms |= {quote(form, safe="") for form in forms}
     return sorted(forms, key=len, reverse=True)
 
 

@@ -30,6 +30,13 @@ DEFAULT_MAX_CONCURRENT_REQUESTS = 50
 """Chargebee caps concurrent requests per site (about 50 on test sites, 100 on live
 ones): 50 fits both and leaves live sites room for other integrations."""
 MAX_CONCURRENT_REQUESTS = 1000
+DEFAULT_REQUESTS_PER_MINUTE = 150
+"""The pace without ``requests_per_minute``: the limit of every test site and of the
+lowest live plan, so no site is pushed over its limit by default. No further headroom
+is taken off: a site that shares its budget with other integrations sets its own."""
+SITE_BLOCK_SECONDS = 60.0
+"""How long a site over its limit is blocked when a 429 does not say (Chargebee: until
+the minute's window resets). ``rate_limit_block_seconds`` shortens it for tests."""
 
 
 def _is_loopback(host: str) -> bool:
@@ -81,10 +88,18 @@ class ClientSettings:
     max_concurrent_requests: int = DEFAULT_MAX_CONCURRENT_REQUESTS
     rate_limit_store: str | None = field(default=None, repr=False)
     """A Redis URL; may hold a password, so it stays out of repr."""
+    lift_rate_budget: bool = False
+    """For tests against the emulator: no client-side pace, whatever is configured."""
+    rate_limit_block_seconds: float = SITE_BLOCK_SECONDS
+    """How long a 429 without ``Retry-After`` holds the site back."""
 
     def __post_init__(self) -> None:
         self._check_api_key()
         self._check_numbers()
+        if not isinstance(self.lift_rate_budget, bool):
+            raise ChargebeeValidationError(
+                "lift_rate_budget", f"must be true or false, got {self.lift_rate_budget!r:.40}"
+            )
         if self.rate_limit_store is not None:
             check_store_url(self.rate_limit_store)
         if self.site is not None and not isinstance(self.site, str):
@@ -164,6 +179,14 @@ class ClientSettings:
                 f"{self.requests_per_minute!r} must be from {MIN_REQUESTS_PER_MINUTE} "
                 f"to {MAX_REQUESTS_PER_MINUTE}",
             )
+        if not _is_number(self.rate_limit_block_seconds) or not (
+            0 <= self.rate_limit_block_seconds <= MAX_TIMEOUT_SECONDS
+        ):
+            raise ChargebeeValidationError(
+                "rate_limit_block_seconds",
+                f"{self.rate_limit_block_seconds!r} must be seconds from 0 "
+                f"to {MAX_TIMEOUT_SECONDS}",
+            )
         if not _is_integer(self.max_concurrent_requests) or not (
             1 <= self.max_concurrent_requests <= MAX_CONCURRENT_REQUESTS
         ):
@@ -215,6 +238,14 @@ class ClientSettings:
                 f"plain http to {parts.hostname!r} would send the API key in clear; "
                 "use https, a loopback address, or set allow_insecure_http",
             )
+
+    @property
+    def pace(self) -> float | None:
+        """Requests per minute the client sends at: the configured rate, the default, or
+        None (no client-side pace) when the budget is lifted for tests."""
+        if self.lift_rate_budget:
+            return None
+        return self.requests_per_minute or DEFAULT_REQUESTS_PER_MINUTE
 
     @property
     def host(self) -> str:

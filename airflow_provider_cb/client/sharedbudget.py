@@ -7,6 +7,11 @@ server and timed by the server's clock, so workers on machines with skewed
 clocks still space their requests evenly (GCRA). Concurrency is a sorted set of
 leases: a killed worker's slots come back when its leases run out.
 
+The site's rate is one number for every process: each process's configured
+pace (the default included) counts while it sends, and the site goes at the
+lowest of them, or lower still once a 429 taught the store a lower rate; a
+process paced differently from the others says so once.
+
 A store that cannot be reached stops the request with a retryable error naming
 ``rate_limit_store``: running unbudgeted could get the whole site blocked.
 """
@@ -19,7 +24,6 @@ import time
 import uuid
 from collections.abc import Callable
 from typing import Any, NoReturn
-from urllib.parse import unquote, urlsplit
 
 import redis
 
@@ -33,7 +37,7 @@ from airflow_provider_cb.client.ratebudget import (
 )
 from airflow_provider_cb.client.redaction import redact
 from airflow_provider_cb.client.settings import ClientSettings
-from airflow_provider_cb.client.storeurl import redacted_store_url
+from airflow_provider_cb.client.storeurl import redacted_store_url, store_secrets
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +47,8 @@ LEASE_MARGIN_SECONDS = 10.0
 """A slot is held for the request's timeout plus this, counted from its paced moment."""
 STORE_TIMEOUT_SECONDS = 5.0
 SLOT_POLL_SECONDS = (0.005, 0.02)
+RATE_MEMBER_SECONDS = 60.0
+"""A process's configured pace counts towards the site's for this long after its last request."""
 
 _NOW = """
 local clock = redis.call('TIME')
@@ -53,20 +59,36 @@ local function fmt(x) return string.format('%.6f', x) end
 RESERVE = (
     _NOW
     + """
--- KEYS: state hash, slots; ARGV: interval (0: no rate), slot ('' for none), lease, ttl
+-- KEYS: state hash, slots, rates hash
+-- ARGV: own interval (0: no pace), slot ('' for none), lease, ttl, member, member ttl
 local state = redis.call('HMGET', KEYS[1], 'tat', 'paused_until', 'interval')
-local interval = tonumber(ARGV[1])
+local own = tonumber(ARGV[1])
 local at = math.max(now, tonumber(state[2]) or 0)
-if interval > 0 then
-  interval = math.max(interval, tonumber(state[3]) or 0)
+local site, slowest, fastest = own, own, own
+if own > 0 then
+  -- Every process's configured pace counts while it sends: the site goes at the slowest.
+  redis.call('HSET', KEYS[3], ARGV[5], fmt(own) .. ' ' .. fmt(now + tonumber(ARGV[6])))
+  redis.call('EXPIRE', KEYS[3], ARGV[4])
+  local rates = redis.call('HGETALL', KEYS[3])
+  for i = 1, #rates, 2 do
+    local interval, expires = string.match(rates[i + 1], '(%S+) (%S+)')
+    if tonumber(expires) < now then
+      redis.call('HDEL', KEYS[3], rates[i])
+    else
+      slowest = math.max(slowest, tonumber(interval))
+      fastest = math.min(fastest, tonumber(interval))
+    end
+  end
+  -- A rate learned from a 429 ('interval') may be slower still.
+  site = math.max(slowest, tonumber(state[3]) or 0)
   at = math.max(at, tonumber(state[1]) or 0)
-  redis.call('HSET', KEYS[1], 'tat', fmt(at + interval))
+  redis.call('HSET', KEYS[1], 'tat', fmt(at + site))
   redis.call('EXPIRE', KEYS[1], ARGV[4])
 end
 if ARGV[2] ~= '' then
   redis.call('ZADD', KEYS[2], 'XX', fmt(at + tonumber(ARGV[3])), ARGV[2])
 end
-return {fmt(at - now), fmt(interval)}
+return {fmt(at - now), fmt(site), fmt(slowest), fmt(fastest)}
 """
 )
 
@@ -117,20 +139,23 @@ class SharedBudget(RateBudget):
         self, settings: ClientSettings, *, sleep: Callable[[float], None] = time.sleep
     ) -> None:
         super().__init__(
-            settings.requests_per_minute,
+            settings.pace,
             max_concurrent_requests=settings.max_concurrent_requests,
             sleep=sleep,
         )
         self._blocking = True  # every call is a round trip to the store
         url = settings.rate_limit_store or ""
         self._shown_url = redacted_store_url(url)
-        self._password = unquote(urlsplit(url).password or "")
-        self._configured = settings.requests_per_minute
+        self._secrets = store_secrets(url)
+        self._configured = settings.pace
+        self._member = uuid.uuid4().hex
+        self._disagreement_seen: tuple[str, str] | None = None
         self._lease = settings.timeout + LEASE_MARGIN_SECONDS
         key = settings.budget_key
         # One hash tag: both keys land on one Redis Cluster slot, as a script needs.
         self._state_key = f"chargebee:{{{key}}}:budget"
         self._slots_key = f"chargebee:{{{key}}}:slots"
+        self._rates_key = f"chargebee:{{{key}}}:rates"
         try:
             self._redis = redis.Redis.from_url(
                 url,
@@ -147,9 +172,9 @@ class SharedBudget(RateBudget):
         self._lower_script = self._redis.register_script(LOWER)
 
     def _fail(self, error: Exception) -> NoReturn:
-        detail = redact(f"{type(error).__name__}: {error}", [self._password])[:300]
+        detail = redact(f"{type(error).__name__}: {error}", self._secrets)[:300]
         raise RateLimitStoreError(
-            f"rate_limit_store: cannot use {self._shown_url} ({detail}); no request is sent "
+            f"rate_limit_store: cannot use {self._shown_url} ({detail}); no request goes out "
             "without the site's shared budget. Retry once the store answers"
         ) from None
 
@@ -163,14 +188,39 @@ class SharedBudget(RateBudget):
         own = interval_of(self._configured) if self._configured else 0.0
         with self._lock:
             local_pause = max(0.0, self._paused_until - self._clock())
-        wait, interval = self._call(
+        wait, site, slowest, fastest = self._call(
             self._reserve_script,
-            [self._state_key, self._slots_key],
-            [f"{own:.6f}", slot, self._lease, STATE_TTL_SECONDS],
+            [self._state_key, self._slots_key, self._rates_key],
+            [
+                f"{own:.6f}",
+                slot,
+                self._lease,
+                STATE_TTL_SECONDS,
+                self._member,
+                RATE_MEMBER_SECONDS,
+            ],
         )
         if own:
-            self.requests_per_minute = _per_minute(float(interval))
+            self.requests_per_minute = _per_minute(float(site))
+            self._warn_on_disagreement(float(site), float(slowest), float(fastest))
         return max(float(wait), local_pause)
+
+    def _warn_on_disagreement(self, site: float, slowest: float, fastest: float) -> None:
+        """Say once per disagreement that the site goes at the lowest rate any process set."""
+        if fastest >= slowest - 1e-6:
+            return
+        seen = (f"{_per_minute(site):.4g}", f"{_per_minute(fastest):.4g}")
+        if seen == self._disagreement_seen:
+            return
+        self._disagreement_seen = seen
+        log.warning(
+            "rate_limit_store: processes on this site are paced differently (up to %s/min, "
+            "this one %s/min); the whole site goes at %s/min, the lowest configured or "
+            "learned rate. Give every task on the site the same requests_per_minute",
+            seen[1],
+            f"{self._configured:.4g}",
+            seen[0],
+        )
 
     def _take_slot(self) -> str:
         slot = uuid.uuid4().hex
@@ -204,6 +254,14 @@ class SharedBudget(RateBudget):
         with self._lock:
             self.requests_per_minute = lowered
         return lowered
+
+    def scope(self) -> str:
+        if not self.requests_per_minute:
+            return super().scope()
+        return (
+            f"the pace is the site's, shared by every process through rate_limit_store "
+            f"{self._shown_url}"
+        )
 
     def close(self) -> None:
         self._redis.close()

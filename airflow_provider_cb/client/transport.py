@@ -31,10 +31,11 @@ from airflow_provider_cb.client.answers import ApiResponse, failures_as_errors, 
 from airflow_provider_cb.client.encoding import RequestOrigin, encode_form
 from airflow_provider_cb.client.errors import ChargebeeError, ChargebeeValidationError
 from airflow_provider_cb.client.invoices import ApiVersion
-from airflow_provider_cb.client.ratebudget import RateBudget, budget_for
+from airflow_provider_cb.client.ratebudget import RateBudget
 from airflow_provider_cb.client.reading import deadline_transport, read_capped, request_deadline
 from airflow_provider_cb.client.retries import Attempts, Retry
 from airflow_provider_cb.client.settings import ClientSettings
+from airflow_provider_cb.client.sitebudget import budget_for
 
 IDEMPOTENCY_HEADER = "chargebee-idempotency-key"
 IDEMPOTENCY_KEY_MAX_LENGTH = 100
@@ -150,6 +151,7 @@ class BaseTransport:
             prepared.path,
             max_retries=self.settings.max_retries,
             has_idempotency_key=prepared.idempotency_key is not None,
+            block_seconds=self.settings.rate_limit_block_seconds,
         )
 
     def retry_after_failure(self, attempts: Attempts, error: ChargebeeError) -> Retry:
@@ -212,15 +214,17 @@ class Transport(BaseTransport):
     def send(self, prepared: PreparedRequest) -> ApiResponse:
         """Send a prepared request, retrying as :func:`should_retry` allows."""
         attempts = self.attempts(prepared)
-        while True:
-            try:
-                return self._send_once(prepared, attempts.next())
-            except ChargebeeError as error:
-                self._wait(self.retry_after_failure(attempts, error))
+        with attempts.store_failures():
+            while True:
+                try:
+                    return self._send_once(prepared, attempts.next())
+                except ChargebeeError as error:
+                    self._wait(self.retry_after_failure(attempts, error))
 
     def _wait(self, retry: Retry) -> None:
         if retry.site_paused:
             # The site is blocked for everyone: hold every worker, this one included.
+            # A lock's or a gateway's 429 waits here alone: the rest of the site goes on.
             self.budget.pause_for(retry.delay)
         else:
             self._sleep(retry.delay)

@@ -7,7 +7,7 @@ import dataclasses
 import threading
 from collections.abc import Iterator, Mapping
 from typing import Any
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote
 
 from airflow.sdk import BaseHook
 from airflow.sdk.log import mask_secret
@@ -24,8 +24,9 @@ from airflow_provider_cb.client.errors import (
     NotFoundError,
 )
 from airflow_provider_cb.client.invoices import ApiVersion, InvoiceAction
-from airflow_provider_cb.client.redaction import secret_forms
+from airflow_provider_cb.client.redaction import masker_forms
 from airflow_provider_cb.client.settings import DEFAULT_ENVIRONMENT, ClientSettings
+from airflow_provider_cb.client.storeurl import store_secrets
 from airflow_provider_cb.client.validation import check_bool, check_id
 
 _ORIGIN_FIELDS = ("origin_user", "origin_ip", "origin_device", "business_entity_id")
@@ -57,11 +58,15 @@ def _number(name: str, value: Any, kind: type[int] | type[float]) -> Any:
 
 
 def mask_api_key(api_key: str) -> None:
-    """Have Airflow mask the key in task logs in every form a server may echo it."""
-    for form in secret_forms(api_key):
+    """Have Airflow mask a secret in task logs and XCom in every form a server may echo it."""
+    for form in masker_forms(api_key):
         mask_secret(form)
-        if quote(form, safe="") != form:
-            mask_secret(quote(form, safe=""))
+
+
+def mask_secrets(settings: ClientSettings) -> None:
+    """Register every secret the settings hold: the API key and the store's password."""
+    for secret in (settings.api_key, *store_secrets(settings.rate_limit_store or "")):
+        mask_api_key(secret)
 
 
 def settings_from_connection(
@@ -84,11 +89,16 @@ def settings_from_connection(
     store = _extra(extras, "rate_limit_store")
     if store is not None:
         values["rate_limit_store"] = store
+    # For tests against the emulator: no client-side pace, whatever a task asks for.
+    values["lift_rate_budget"] = check_bool(
+        "lift_rate_budget", _extra(extras, "lift_rate_budget") or False
+    )
     for name, kind in (
         ("timeout", float),
         ("max_retries", int),
         ("requests_per_minute", float),
         ("max_concurrent_requests", int),
+        ("rate_limit_block_seconds", float),
     ):
         number = _number(name, _extra(extras, name), kind)
         if number is not None:
@@ -142,15 +152,8 @@ class ChargebeeHook(BaseHook):
         conn = self.get_connection(self.chargebee_conn_id)
         extras = conn.extra_dejson
         settings = settings_from_connection(conn.host, conn.password, conn.port, extras)
-        mask_api_key(settings.api_key)
-        if settings.rate_limit_store is not None:
-            password = urlsplit(settings.rate_limit_store).password
-            if password:
-                mask_secret(password)
-        if check_bool("lift_rate_budget", _extra(extras, "lift_rate_budget") or False):
-            # Tests against the emulator: no client-side budget, whatever the task asks for.
-            settings = dataclasses.replace(settings, requests_per_minute=None)
-        elif self._requests_per_minute is not None:
+        mask_secrets(settings)
+        if self._requests_per_minute is not None:
             settings = dataclasses.replace(settings, requests_per_minute=self._requests_per_minute)
         origin = RequestOrigin(
             **{name: _extra(extras, name) for name in _ORIGIN_FIELDS},

@@ -288,6 +288,7 @@ class InvoiceActionOperator(ChargebeeBaseOperator):
             rate=client.transport.budget.requests_per_minute,
             max_workers=self.max_workers,
             dry_run=self.is_dry_run is True,
+            pace_scope=client.transport.budget.scope(),
         )
         name_chunk(context, ids)
         summary = BulkSummary(

@@ -31,17 +31,24 @@ def name_chunk(context: Context, ids: Sequence[str]) -> None:
 
 
 def log_start(
-    action: str, count: int, *, rate: float | None, max_workers: int, dry_run: bool
+    action: str,
+    count: int,
+    *,
+    rate: float | None,
+    max_workers: int,
+    dry_run: bool,
+    pace_scope: str,
 ) -> None:
     """One line a controller reads first: what, how many, how fast, for real or not."""
     log.info(
-        "%s%s %d invoices at <= %s/min with %d workers, dry run: %s",
+        "%s%s %d invoices at <= %s/min with %d workers, dry run: %s; %s",
         "DRY RUN: " if dry_run else "",
         gerund(action),
         count,
         f"{rate:g}" if rate else "unlimited",
         max_workers,
         "yes" if dry_run else "no",
+        pace_scope,
     )
     if count == 0:
         log.info("%s: nothing to do, no invoices were selected", action)

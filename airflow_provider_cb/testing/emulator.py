@@ -34,6 +34,11 @@ from airflow_provider_cb.testing.wire import DEFAULT_DIALECT, Answer, ApiError, 
 if TYPE_CHECKING:
     import httpx
 
+UNPACED_REQUESTS_PER_MINUTE = 100_000
+"""The highest ``requests_per_minute`` a connection accepts: a pace the emulator never feels."""
+EMULATED_BLOCK_SECONDS = 1
+"""How long the kit's connections wait out a 429 that names no ``Retry-After``."""
+
 
 class ChargebeeEmulator:
     """A Chargebee site on localhost with invoices, idempotency, rate limits and faults.
@@ -136,13 +141,23 @@ class ChargebeeEmulator:
     ) -> str:
         """An Airflow connection (e.g. for ``AIRFLOW_CONN_CHARGEBEE_DEFAULT``) to this server.
 
-        ``lift_rate_budget`` sets the connection's ``lift_rate_budget`` extra: every
-        task then sends as fast as it can, whatever ``requests_per_minute`` it names,
-        so a DAG written for a live site's budget runs at test speed.
+        It always names a pace, so a test never runs at the client's default of 150
+        requests a minute: ``requests_per_minute`` is the emulator's limit, or, when it
+        has none, the highest a connection accepts (a task naming its own still wins).
+        ``lift_rate_budget`` sets the connection's ``lift_rate_budget`` extra instead:
+        every task then sends as fast as it can, whatever ``requests_per_minute`` it
+        names, so a DAG written for a live site's budget runs at test speed. A 429
+        without ``Retry-After`` holds the client for ``rate_limit_block_seconds`` (1
+        here, not Chargebee's minute: the emulator's limits are what it says they are).
         """
-        extra: dict[str, Any] = {"base_url": self.base_url}
+        extra: dict[str, Any] = {
+            "base_url": self.base_url,
+            "rate_limit_block_seconds": EMULATED_BLOCK_SECONDS,
+        }
         if lift_rate_budget:
             extra["lift_rate_budget"] = True
+        else:
+            extra["requests_per_minute"] = self.requests_per_minute or UNPACED_REQUESTS_PER_MINUTE
         return json.dumps(
             {"conn_type": conn_type, "host": self.site, "password": self.api_key, "extra": extra}
         )

@@ -104,7 +104,9 @@ def test_write_off_tells_a_customers_payment_from_a_write_off(
     emulator.add_invoice("paid_by_customer", status="paid")
     emulator.add_invoice("written_off", status="payment_due")
     emulator.add_invoice("unpaid", status="payment_due")
-    settings = ClientSettings(api_key=emulator.api_key, base_url=emulator.base_url)
+    settings = ClientSettings(
+        api_key=emulator.api_key, base_url=emulator.base_url, lift_rate_budget=True
+    )
     with ChargebeeClient(settings) as client:
         client.invoke("write_off", "written_off", idempotency_key="earlier-run")
     dag_run = run(

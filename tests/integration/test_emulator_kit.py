@@ -290,4 +290,4 @@ def test_a_lifted_connection_drops_every_tasks_rate_budget(
 
     settings, _ = ChargebeeHook(requests_per_minute=6).connection_settings()
 
-    assert settings.requests_per_minute == expected
+    assert settings.pace == expected

@@ -30,7 +30,11 @@ def test_connection_env_fixture_points_at_the_emulator(
         "conn_type": "chargebee",
         "host": "acme",
         "password": KEY,
-        "extra": {"base_url": chargebee_conn_env.base_url},
+        "extra": {
+            "base_url": chargebee_conn_env.base_url,
+            "rate_limit_block_seconds": 1,
+            "requests_per_minute": 100_000,  # a pace named: never the client's default
+        },
     }
     assert chargebee_conn_env.base_url.startswith("http://127.0.0.1:")
 

@@ -154,7 +154,7 @@ def test_headers_from_connection_and_hook(
 def test_uri_form_connection(emulator: ChargebeeEmulator, monkeypatch: pytest.MonkeyPatch) -> None:
     from urllib.parse import quote
 
-    uri = f"chargebee://:{KEY}@acme?base_url={quote(emulator.base_url, safe='')}&timeout=5"
+    uri = f"chargebee://:{KEY}@acme?base_url={quote(emulator.base_url, safe='')}&timeout=5&lift_rate_budget=true"
     monkeypatch.setenv("AIRFLOW_CONN_CB_URI", uri)
     emulator.add_invoice("inv_1", status="pending")
     hook = ChargebeeHook("cb_uri")

@@ -27,6 +27,8 @@ def emulator(chargebee_emulator: ChargebeeEmulator) -> ChargebeeEmulator:
 
 
 def client_for(emulator: ChargebeeEmulator, **values: Any) -> ChargebeeClient:
+    """A client for the emulator, unpaced unless the test names a pace."""
+    values.setdefault("lift_rate_budget", "requests_per_minute" not in values)
     return ChargebeeClient(
         ClientSettings(api_key=KEY, site="acme", base_url=emulator.base_url, **values)
     )

@@ -12,6 +12,7 @@ import json
 import subprocess
 import sys
 import textwrap
+import threading
 import time
 from typing import Any
 
@@ -20,6 +21,8 @@ import pytest
 from airflow_provider_cb.client import sharedbudget
 from airflow_provider_cb.client.clients import AsyncChargebeeClient, ChargebeeClient
 from airflow_provider_cb.client.errors import RateLimitStoreError
+from airflow_provider_cb.client.invoices import CLOSE
+from airflow_provider_cb.client.outcomes import perform_action
 from airflow_provider_cb.client.settings import ClientSettings
 from airflow_provider_cb.hooks.chargebee import ChargebeeHook
 from airflow_provider_cb.testing import ChargebeeEmulator
@@ -28,11 +31,12 @@ from tests.redis_server import RedisServer, free_port
 KEY = "test_key"
 WORKER = textwrap.dedent(
     """
-    import json, sys
+    import json, logging, sys
     from concurrent.futures import ThreadPoolExecutor
     from airflow_provider_cb.client.clients import AsyncChargebeeClient, ChargebeeClient
     from airflow_provider_cb.client.settings import ClientSettings
 
+    logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
     settings = ClientSettings(**json.loads(sys.argv[1]))
     action, ids = sys.argv[2], sys.argv[3].split(",")
     with ChargebeeClient(settings) as client, ThreadPoolExecutor(8) as pool:
@@ -40,6 +44,7 @@ WORKER = textwrap.dedent(
             list(pool.map(client.get_invoice, ids))
         else:
             list(pool.map(lambda i: client.invoke(action, i, idempotency_key="k-" + i), ids))
+        print(json.dumps({"rate": client.transport.budget.requests_per_minute}))
     """
 )
 
@@ -53,20 +58,37 @@ def settings(emulator: ChargebeeEmulator, **values: Any) -> ClientSettings:
     return ClientSettings(api_key=KEY, site="acme", base_url=emulator.base_url, **values)
 
 
-def run_processes(config: ClientSettings, action: str, id_lists: list[list[str]]) -> None:
-    """The worker script in one process per id list, all at once; each must succeed."""
-    values = json.dumps(dataclasses.asdict(config))
+def run_processes(
+    config: ClientSettings | list[ClientSettings], action: str, id_lists: list[list[str]]
+) -> list[tuple[float | None, str]]:
+    """The worker script in one process per id list, all at once; each must succeed.
+
+    ``config`` is every process's, or one per process. Returns each process's rate
+    at the end and what it logged.
+    """
+    configs = config if isinstance(config, list) else [config] * len(id_lists)
     processes = [
         subprocess.Popen(
-            [sys.executable, "-c", WORKER, values, action, ",".join(ids)],
+            [
+                sys.executable,
+                "-c",
+                WORKER,
+                json.dumps(dataclasses.asdict(each)),
+                action,
+                ",".join(ids),
+            ],
+            stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
         )
-        for ids in id_lists
+        for each, ids in zip(configs, id_lists, strict=True)
     ]
+    results = []
     for process in processes:
-        _, errors = process.communicate(timeout=120)
+        out, errors = process.communicate(timeout=120)
         assert process.returncode == 0, errors
+        results.append((json.loads(out)["rate"], errors))
+    return results
 
 
 def test_two_processes_share_one_budget_at_the_limit(
@@ -87,6 +109,45 @@ def test_two_processes_share_one_budget_at_the_limit(
     assert emulator.rate_limited_count == 0
     rate = (len(times) - 1) / (max(times) - min(times)) * 60
     assert 0.95 * limit <= rate <= limit
+
+
+def test_processes_configured_differently_pace_the_site_at_the_lowest_rate(
+    emulator: ChargebeeEmulator, redis_server: RedisServer
+) -> None:
+    """A task at the site's limit and another at ten times it: one rate for the site.
+
+    Each process paced at its own rate sent 58 requests in 15 s where the site allowed
+    30; a token bucket holding one second's worth catches any such burst at once.
+    """
+    limit = 1200
+    ids = emulator.seed(60)
+    emulator.rate_limit_window = "token_bucket"
+    emulator.requests_per_minute = limit
+    store = {"rate_limit_store": redis_server.url}
+    careful = settings(emulator, requests_per_minute=limit, **store)
+    hasty = settings(emulator, requests_per_minute=10 * limit, **store)
+
+    results = run_processes([careful, hasty], "get", [ids[:30], ids[30:]])
+
+    assert len(emulator.requests) == 60
+    assert emulator.rate_limited_count == 0
+    assert [rate for rate, _ in results] == [pytest.approx(limit, rel=1e-3)] * 2
+    assert "the whole site goes at 1200/min" in results[1][1]
+
+
+def test_the_default_pace_counts_as_configured(
+    emulator: ChargebeeEmulator, redis_server: RedisServer
+) -> None:
+    default = sharedbudget.SharedBudget(settings(emulator, rate_limit_store=redis_server.url))
+    fast = sharedbudget.SharedBudget(
+        settings(emulator, requests_per_minute=3500, rate_limit_store=redis_server.url)
+    )
+    try:
+        default.acquire()
+        assert fast.acquire() == pytest.approx(150, rel=1e-3)
+    finally:
+        default.close()
+        fast.close()
 
 
 def test_the_async_client_draws_from_the_same_budget_without_blocking_its_loop(
@@ -136,7 +197,12 @@ def test_processes_share_one_concurrency_limit(
 ) -> None:
     ids = emulator.seed(60)
     emulator.processing_seconds = 0.05  # each close stays in flight a while
-    config = settings(emulator, max_concurrent_requests=3, rate_limit_store=redis_server.url)
+    config = settings(
+        emulator,
+        max_concurrent_requests=3,
+        rate_limit_store=redis_server.url,
+        lift_rate_budget=True,  # the concurrency limit alone
+    )
 
     run_processes(config, "close", [ids[:30], ids[30:]])
 
@@ -168,7 +234,11 @@ def test_a_killed_workers_slots_come_back(
 ) -> None:
     monkeypatch.setattr(sharedbudget, "LEASE_MARGIN_SECONDS", 0.5)
     config = settings(
-        emulator, timeout=0.5, max_concurrent_requests=1, rate_limit_store=redis_server.url
+        emulator,
+        timeout=0.5,
+        max_concurrent_requests=1,
+        rate_limit_store=redis_server.url,
+        lift_rate_budget=True,
     )
     killed, survivor = sharedbudget.SharedBudget(config), sharedbudget.SharedBudget(config)
     try:
@@ -219,3 +289,57 @@ def test_a_store_lost_mid_run_stops_requests(emulator: ChargebeeEmulator) -> Non
         client.close()
     assert "s3cret-lost" not in str(caught.value)
     assert [record.path for record in emulator.requests] == ["/api/v2/invoices/inv_000001"]
+
+
+def test_a_store_lost_mid_run_says_what_was_sent_and_what_was_not(
+    emulator: ChargebeeEmulator,
+) -> None:
+    """The store dies while a close is in flight and its answer is late: that invoice was
+    in fact closed, so it is an unknown outcome, safe to re-run; the next was never sent."""
+    emulator.seed(2)
+    emulator.faults.slow_seconds = 0.6
+    emulator.faults.script(["slow_response"], only_methods={"POST"})
+    with RedisServer(password="s3cret-lost") as server:
+        config = settings(emulator, timeout=0.3, rate_limit_store=server.url, lift_rate_budget=True)
+        client = ChargebeeClient(config)
+
+        def kill_the_store_once_the_close_is_in_flight() -> None:
+            while emulator.max_in_flight == 0:
+                time.sleep(0.005)
+            server.stop()
+
+        killer = threading.Thread(target=kill_the_store_once_the_close_is_in_flight)
+        killer.start()
+        try:
+            sent = perform_action(client, CLOSE, "inv_000001", fields={}, idempotency_key="k-1")
+            unsent = perform_action(client, CLOSE, "inv_000002", fields={}, idempotency_key="k-2")
+        finally:
+            killer.join()
+            client.close()
+    deadline = time.monotonic() + 10
+    while not emulator.count_applied("close") and time.monotonic() < deadline:
+        time.sleep(0.01)  # the emulator finishes the late close
+
+    assert emulator.invoice("inv_000001")["status"] != "pending"  # it did close
+    assert (sent.outcome, sent.retryable) == ("failed", True)
+    assert "may have been applied" in (sent.message or "")
+    assert "outcome is unknown; a re-run is safe" in (sent.message or "")
+    assert (unsent.outcome, unsent.retryable) == ("not_sent", True)
+    assert (unsent.message or "").startswith("POST /invoices/inv_000002/close was not sent")
+    assert emulator.invoice("inv_000002")["status"] == "pending"
+    assert "s3cret-lost" not in f"{sent.message} {unsent.message}"
+
+
+def test_a_default_paced_shared_budget_says_so_before_its_first_request(
+    emulator: ChargebeeEmulator, redis_server: RedisServer
+) -> None:
+    """The start line of a bulk run is written before any request reaches the store."""
+    budget = sharedbudget.SharedBudget(settings(emulator, rate_limit_store=redis_server.url))
+    try:
+        assert budget.requests_per_minute == 150
+        assert budget.scope().startswith(
+            "the pace is the site's, shared by every process through rate_limit_store "
+            "redis://:[redacted]@127.0.0.1:"
+        )
+    finally:
+        budget.close()

@@ -49,7 +49,12 @@ INVOICE = {"id": "inv_1", "status": "pending"}
 
 
 def _settings(server: HostileServer, **settings: Any) -> ClientSettings:
-    values: dict[str, Any] = {"api_key": KEY, "base_url": server.base_url, "max_retries": 0}
+    values: dict[str, Any] = {
+        "api_key": KEY,
+        "base_url": server.base_url,
+        "max_retries": 0,
+        "requests_per_minute": 100_000,  # a test server: no pace unless the test sets one
+    }
     return ClientSettings(**{**values, "timeout": TIMEOUT, **settings})
 
 
@@ -135,7 +140,9 @@ from airflow_provider_cb.client.clients import ChargebeeClient
 from airflow_provider_cb.client.errors import ChargebeeError
 from airflow_provider_cb.client.settings import ClientSettings
 
-settings = ClientSettings(api_key="test_key_rss", base_url=sys.argv[1], max_retries=0, timeout=60)
+settings = ClientSettings(
+    api_key="test_key_rss", base_url=sys.argv[1], max_retries=0, timeout=60, lift_rate_budget=True
+)
 with ChargebeeClient(settings) as client:
     client.list_invoices_page(limit=1)  # warm up: imports, TLS context, pool
     before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
@@ -336,7 +343,11 @@ def test_closing_the_hook_during_an_action_ends_in_the_record(
 
     with HostileServer(slow) as server:
         connection = {"conn_type": "chargebee", "password": KEY}
-        connection["extra"] = {"base_url": server.base_url, "max_retries": 0}  # type: ignore[assignment]
+        connection["extra"] = {
+            "base_url": server.base_url,
+            "max_retries": 0,
+            "lift_rate_budget": True,
+        }  # type: ignore[assignment]
         monkeypatch.setenv("AIRFLOW_CONN_CHARGEBEE_DEFAULT", json.dumps(connection))
         hook = ChargebeeHook()
         client = hook.get_conn()

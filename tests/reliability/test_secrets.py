@@ -22,6 +22,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import pytest
 
@@ -52,11 +53,13 @@ LOGGERS = ("", "httpx", "httpcore", "airflow_provider_cb", "airflow")
 
 
 def secret_forms(*keys: str) -> list[str]:
-    """The key, the Basic token built from it, and a part of the key no other text has."""
+    """The key, the Basic token built from it, a part of the key no other text has, and the
+    key and token as hex dumps in either case."""
     forms: list[str] = []
     for key in keys:
         token = base64.b64encode(f"{key}:".encode()).decode()
-        forms += [key, token, token[:20], key[5:19]]
+        dumps = [key.encode().hex(), token.encode().hex()]
+        forms += [key, token, token[:20], key[5:19], *dumps, *(d.upper() for d in dumps)]
     return forms
 
 
@@ -110,14 +113,16 @@ def _echo_credentials(status: int, content_type: str) -> Callable[..., Any]:
         if content_type == "json":
             body = json.dumps(
                 {
-                    "message": f"no access for {decoded} ({auth})",
+                    "message": f"no access for {decoded} ({auth}; {auth.encode().hex()})",
                     "api_error_code": "api_authentication_failed",
                     "param": decoded.rstrip(":"),
                     "type": "untyped",
                 }
             ).encode()
             return status, {"Content-Type": "application/json"}, body
-        page = f"<html><body><h1>{status}</h1><pre>Authorization: {auth}\nuser={decoded}</pre></body></html>"
+        # A debugging proxy's hex dump of the header, and of the key in upper case.
+        dumps = f"{auth.encode().hex()}\n{decoded.encode().hex().upper()}"
+        page = f"<html><body><h1>{status}</h1><pre>Authorization: {auth}\nuser={decoded}\n{dumps}</pre></body></html>"
         return status, {"Content-Type": "text/html"}, page.encode()
 
     return answer
@@ -202,7 +207,11 @@ def test_error_paths_keep_the_key_out_of_errors_records_and_debug_logs(
         else:
             base_url = emulator.base_url
         settings = ClientSettings(
-            api_key=path.key, base_url=base_url, timeout=0.3, max_retries=path.max_retries
+            api_key=path.key,
+            base_url=base_url,
+            timeout=0.3,
+            max_retries=path.max_retries,
+            lift_rate_budget=True,
         )
         with ChargebeeClient(settings) as client:
             with pytest.raises(path.expected) as caught:
@@ -238,7 +247,7 @@ def test_the_hooks_connection_test_does_not_show_a_rejected_key(
 
 
 def test_reprs_never_show_the_key(emulator: ChargebeeEmulator) -> None:
-    settings = ClientSettings(api_key=KEY, base_url=emulator.base_url)
+    settings = ClientSettings(api_key=KEY, base_url=emulator.base_url, lift_rate_budget=True)
     with ChargebeeClient(settings) as client:
         response = client.invoke("close", "inv_000001", idempotency_key="k-1")
         record = perform_action(client, CLOSE, "inv_000002", fields={}, idempotency_key="k-2")
@@ -281,6 +290,66 @@ def test_validation_errors_about_the_connection_do_not_show_the_key() -> None:
     with pytest.raises(ChargebeeValidationError) as caught:
         ClientSettings(api_key=KEY + " ", site="acme")
     assert_clean(exception_texts(caught.value), "the error for a malformed key")
+
+
+STORE_PASSWORD = "St0re/P4ss-w0rd-8d7c"
+UNPLACEABLE_STORES = {
+    "unencoded_slash": "redis://:St0re/P4ss-w0rd-8d7c@127.0.0.1:{port}/0",
+    "password_in_query": "redis://127.0.0.1:{port}/0?password=St0re%2FP4ss-w0rd-8d7c",
+}
+
+
+def store_forms(password: str) -> list[str]:
+    """The store's password and the parts of it on either side of its '/', in any encoding."""
+    parts = [password, *password.split("/")]
+    return [
+        form
+        for part in parts
+        for form in (part, quote(part, safe=""), part.encode().hex(), part.encode().hex().upper())
+    ]
+
+
+@pytest.mark.parametrize("form", UNPLACEABLE_STORES)
+def test_a_store_url_whose_password_cannot_be_placed_is_refused_unseen(
+    form: str,
+    emulator: ChargebeeEmulator,
+    monkeypatch: pytest.MonkeyPatch,
+    debug_logs: pytest.LogCaptureFixture,
+) -> None:
+    """Both forms leaked the password when the store was down; now neither is used."""
+    store = UNPLACEABLE_STORES[form].format(port=_closed_port())
+    monkeypatch.setenv(
+        "AIRFLOW_CONN_CHARGEBEE_DEFAULT", connection_json(emulator, rate_limit_store=store)
+    )
+    hook = ChargebeeHook()
+
+    with pytest.raises(ChargebeeError) as caught:
+        hook.get_invoice("inv_000001")
+
+    assert isinstance(caught.value, ChargebeeValidationError), exception_texts(caught.value)
+    assert caught.value.param == "rate_limit_store"
+    text = exception_texts(caught.value) + log_texts(debug_logs) + repr(hook)
+    leaked = [part for part in store_forms(STORE_PASSWORD) if part in text]
+    assert leaked == [], text
+    assert not emulator.requests
+
+
+def test_every_form_of_every_secret_is_registered_with_the_masker(
+    emulator: ChargebeeEmulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from airflow.sdk._shared.secrets_masker import redact as airflow_redact
+
+    store = f"redis://:{quote(STORE_PASSWORD, safe='')}@127.0.0.1:{_closed_port()}/0"
+    monkeypatch.setenv(
+        "AIRFLOW_CONN_CHARGEBEE_DEFAULT", connection_json(emulator, rate_limit_store=store)
+    )
+    ChargebeeHook().connection_settings()
+
+    forms = [*secret_forms(KEY)[:2], *secret_forms(KEY)[4:], *store_forms(STORE_PASSWORD)[:4]]
+    for secret in (KEY, STORE_PASSWORD):
+        forms += [base64.b64encode(secret.encode()).decode(), quote(secret, safe="")]
+    unmasked = [form for form in forms if form in str(airflow_redact(f"echo: {form} ."))]
+    assert unmasked == []
 
 
 SECRETS_DAG = """
@@ -336,7 +405,11 @@ def test_a_dag_run_keeps_the_key_out_of_logs_xcom_and_rendered_fields(
                 {
                     "conn_type": "chargebee",
                     "password": KEY,
-                    "extra": {"base_url": gateway.base_url, "max_retries": 1},
+                    "extra": {
+                        "base_url": gateway.base_url,
+                        "max_retries": 1,
+                        "lift_rate_budget": True,
+                    },
                 }
             ),
         )
@@ -475,7 +548,9 @@ def test_redirects_are_never_followed(status: int, method: str) -> None:
     with TinyServer(lambda *_: (200, {"Content-Type": "application/json"}, b"{}")) as elsewhere:
         target = f"{elsewhere.base_url}/api/v2/invoices/inv_000001"
         with TinyServer(lambda *_: (status, {"Location": target}, b"")) as site:
-            settings = ClientSettings(api_key=KEY, base_url=site.base_url, max_retries=3)
+            settings = ClientSettings(
+                api_key=KEY, base_url=site.base_url, max_retries=3, lift_rate_budget=True
+            )
             with ChargebeeClient(settings) as client:
                 assert client.transport._http.follow_redirects is False
                 with pytest.raises(ChargebeeAPIError) as caught:

@@ -15,7 +15,7 @@ from airflow_provider_cb.client.answers import ApiResponse
 from airflow_provider_cb.client.async_transport import AsyncTransport
 from airflow_provider_cb.client.errors import ChargebeeError
 from airflow_provider_cb.client.ratebudget import RateBudget
-from airflow_provider_cb.client.settings import ClientSettings
+from airflow_provider_cb.client.settings import SITE_BLOCK_SECONDS, ClientSettings
 from airflow_provider_cb.client.transport import IDEMPOTENCY_HEADER, Transport
 
 from ..conftest import API_KEY, FakeClock, ScriptedServer, Step, api_error, json_response
@@ -130,7 +130,8 @@ def test_the_async_sender_lowers_the_rate_after_a_site_limit(
 
     assert result["outcome"][0] == "answer"
     assert result["rate"] == pytest.approx(120 * (5 / 6) ** 2)  # each 429 at its own rate
-    assert len(result["waits"]) == 4  # two backoffs and two paced moments
+    # Without Retry-After, each waits the documented block, held in the budget for every worker.
+    assert result["waits"] == [pytest.approx(SITE_BLOCK_SECONDS)] * 2
 
 
 def test_the_async_sender_reuses_a_posts_key_and_gives_up_after_max_retries(

@@ -66,3 +66,30 @@ def test_body_excerpt_redacts_before_cutting_short() -> None:
     excerpt = body_excerpt(response, [KEY])
     assert KEY[:8] not in excerpt
     assert REDACTED in excerpt
+
+
+@pytest.mark.parametrize(
+    "dump",
+    [
+        KEY.encode().hex(),
+        KEY.encode().hex().upper(),
+        TOKEN.encode().hex(),
+        f"Basic {TOKEN}".encode().hex().upper(),
+        f"Authorization: Basic {TOKEN}".encode().hex(),
+    ],
+    ids=["key_lower", "key_upper", "token_lower", "header_upper", "longer_header_lower"],
+)
+def test_hex_dumps_of_the_key_are_redacted(dump: str) -> None:
+    """A proxy's hex dump of the header leaked the key (raw and Base64 were already cut)."""
+    text = redact(f"wire: {dump}", [KEY])
+    assert REDACTED in text
+    assert KEY.encode().hex() not in text.lower()
+    assert TOKEN.encode().hex()[8:40] not in text.lower()
+
+
+def test_the_masker_gets_the_url_encoded_forms_too() -> None:
+    from airflow_provider_cb.client.redaction import masker_forms
+
+    password = "p/ss+word=1"
+    forms = masker_forms(password)
+    assert {password, quote(password, safe=""), password.encode().hex().upper()} <= set(forms)

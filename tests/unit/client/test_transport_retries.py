@@ -27,12 +27,14 @@ from airflow_provider_cb.client.errors import (
     RateLimitError,
     ServerError,
 )
+from airflow_provider_cb.client.ratebudget import RateBudget
 from airflow_provider_cb.client.retries import (
     BACKOFF_CAP_SECONDS,
     MAX_RETRY_AFTER_SECONDS,
     retry_delay,
     should_retry,
 )
+from airflow_provider_cb.client.settings import SITE_BLOCK_SECONDS
 from airflow_provider_cb.client.transport import IDEMPOTENCY_HEADER
 
 from ..conftest import API_KEY, api_error, json_response, make_rig
@@ -73,16 +75,66 @@ def test_retry_after_cap_constant() -> None:
     assert MAX_RETRY_AFTER_SECONDS == 120.0
 
 
-def test_429_without_retry_after_backs_off_exponentially_with_jitter() -> None:
-    steps: list[Any] = [api_error(429, "api_request_limit_exceeded") for _ in range(4)]
-    rig = make_rig([*steps, ok()])
+@pytest.mark.parametrize("code", ["api_request_limit_exceeded", None])
+def test_a_site_limit_without_retry_after_pauses_the_site_for_the_documented_block(
+    code: str | None,
+) -> None:
+    """Retries within seconds would spend every retry inside Chargebee's minute-long block."""
+    body = {"message": "slow down"} | ({"api_error_code": code} if code else {})
+    rig = make_rig([*[json_response(429, body) for _ in range(4)], ok()])
     result = rig.transport.request("GET", "/invoices/inv_1")
     assert result.attempts == 5
-    assert rig.clock.sleeps == []
-    assert len(rig.backoff_sleeps) == 4
-    for attempt, delay in enumerate(rig.backoff_sleeps, start=1):
-        ceiling = 0.5 * 2 ** (attempt - 1)
-        assert ceiling / 2 <= delay <= ceiling, (attempt, delay)
+    assert rig.clock.sleeps == [SITE_BLOCK_SECONDS] * 4  # through the budget: every worker
+    assert rig.backoff_sleeps == []
+    assert SITE_BLOCK_SECONDS == 60.0
+
+
+def test_the_block_is_shortened_through_rate_limit_block_seconds() -> None:
+    rig = make_rig(
+        [api_error(429, "api_request_limit_exceeded"), ok()], rate_limit_block_seconds=1.5
+    )
+    assert rig.transport.request("GET", "/invoices/inv_1").attempts == 2
+    assert rig.clock.sleeps == [1.5]
+
+
+@pytest.mark.parametrize("retry_after", [None, "4"])
+def test_lock_timeout_retries_that_request_alone_without_pausing_the_site(
+    retry_after: str | None,
+) -> None:
+    headers = {"Retry-After": retry_after} if retry_after else None
+    rig = make_rig([api_error(429, "lock_timeout", headers=headers), ok()])
+    result = rig.transport.request("POST", CLOSE, idempotency_key="close-inv_1")
+    assert result.attempts == 2
+    assert rig.clock.sleeps == []  # the budget, every worker's, never paused
+    if retry_after:
+        assert rig.backoff_sleeps == [4.0]
+    else:
+        assert len(rig.backoff_sleeps) == 1 and 0.25 <= rig.backoff_sleeps[0] <= 0.5
+
+
+def test_a_gateways_limit_waits_the_block_for_that_request_alone() -> None:
+    rig = make_rig([api_error(429, "third_party_api_request_limit_exceeded"), ok()])
+    result = rig.transport.request("POST", CLOSE, idempotency_key="collect-inv_1")
+    assert result.attempts == 2
+    assert rig.clock.sleeps == []  # the rest of the site goes on
+    assert rig.backoff_sleeps == [SITE_BLOCK_SECONDS]
+
+
+@pytest.mark.parametrize(
+    ("code", "lowered"),
+    [
+        ("api_request_limit_exceeded", True),
+        (None, True),
+        ("lock_timeout", False),
+        ("third_party_api_request_limit_exceeded", False),
+    ],
+)
+def test_only_a_site_limit_lowers_the_rate(code: str | None, lowered: bool) -> None:
+    budget = RateBudget(600, clock=lambda: 0.0, sleep=lambda _: None)
+    with pytest.raises(RateLimitError), budget.turn():
+        raise RateLimitError(http_status=429, message="x", api_error_code=code)
+    assert budget.requests_per_minute is not None
+    assert (budget.requests_per_minute < 600) is lowered
 
 
 @pytest.mark.parametrize(
@@ -101,7 +153,7 @@ def test_429_without_retry_after_backs_off_exponentially_with_jitter() -> None:
     ],
 )
 def test_retry_delay_backoff(attempt: int, rand: float, expected: float) -> None:
-    error = RateLimitError(http_status=429, message="slow")
+    error = ServerError(http_status=502, message="gateway")
     assert retry_delay(attempt, error, rand=lambda: rand) == pytest.approx(expected)
 
 
@@ -138,12 +190,6 @@ def test_503_retry_after_is_honoured() -> None:
     rig = make_rig([api_error(503, "site_not_ready", headers={"Retry-After": "3"}), ok()])
     rig.transport.request("GET", "/invoices/inv_1")
     assert rig.backoff_sleeps == [3.0]
-
-
-def test_lock_timeout_is_retried() -> None:
-    rig = make_rig([api_error(429, "lock_timeout"), ok()])
-    result = rig.transport.request("POST", CLOSE, idempotency_key="close-inv_1")
-    assert result.attempts == 2
 
 
 @pytest.mark.parametrize(

@@ -21,6 +21,14 @@ def test_defaults_from_host_and_password_only() -> None:
     assert result.test_site is False
     assert result.server_url() == "https://acme.chargebee.com/api/v2"
     assert (result.timeout, result.max_retries, result.requests_per_minute) == (30.0, 4, None)
+    assert result.pace == 150  # the safe default, not unlimited
+    assert (result.lift_rate_budget, result.rate_limit_block_seconds) == (False, 60.0)
+
+
+def test_the_testing_knobs_from_uri_strings() -> None:
+    extras = {"lift_rate_budget": "true", "rate_limit_block_seconds": "0.5"}
+    result = settings_from_connection("acme", API_KEY, None, extras)
+    assert (result.pace, result.rate_limit_block_seconds) == (None, 0.5)
 
 
 @pytest.mark.parametrize("prefix", ["", P], ids=["bare", "prefixed"])
