@@ -59,36 +59,52 @@ def settings(emulator: ChargebeeEmulator, **values: Any) -> ClientSettings:
 
 
 def run_processes(
-    config: ClientSettings | list[ClientSettings], action: str, id_lists: list[list[str]]
+    config: ClientSettings | list[ClientSettings],
+    action: str,
+    id_lists: list[list[str]],
+    *,
+    after_first_request_of: ChargebeeEmulator | None = None,
 ) -> list[tuple[float | None, str]]:
     """The worker script in one process per id list, all at once; each must succeed.
 
-    ``config`` is every process's, or one per process. Returns each process's rate
-    at the end and what it logged.
+    ``config`` is every process's, or one per process. With ``after_first_request_of``
+    each process starts once the emulator has answered the one before it: a process
+    starts at the site's registered pace only once another has registered one.
+    Returns each process's rate at the end and what it logged.
     """
     configs = config if isinstance(config, list) else [config] * len(id_lists)
-    processes = [
-        subprocess.Popen(
-            [
-                sys.executable,
-                "-c",
-                WORKER,
-                json.dumps(dataclasses.asdict(each)),
-                action,
-                ",".join(ids),
-            ],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
+    processes = []
+    for each, ids in zip(configs, id_lists, strict=True):
+        if after_first_request_of is not None and processes:
+            wait_for_requests(after_first_request_of, 1)
+        processes.append(
+            subprocess.Popen(
+                [
+                    sys.executable,
+                    "-c",
+                    WORKER,
+                    json.dumps(dataclasses.asdict(each)),
+                    action,
+                    ",".join(ids),
+                ],
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+            )
         )
-        for each, ids in zip(configs, id_lists, strict=True)
-    ]
     results = []
     for process in processes:
         out, errors = process.communicate(timeout=120)
         assert process.returncode == 0, errors
         results.append((json.loads(out)["rate"], errors))
     return results
+
+
+def wait_for_requests(emulator: ChargebeeEmulator, count: int, timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while len(emulator.requests) < count:
+        assert time.monotonic() < deadline, f"fewer than {count} requests in {timeout:.0f}s"
+        time.sleep(0.01)
 
 
 def test_two_processes_share_one_budget_at_the_limit(
@@ -127,7 +143,9 @@ def test_processes_configured_differently_pace_the_site_at_the_lowest_rate(
     careful = settings(emulator, requests_per_minute=limit, **store)
     hasty = settings(emulator, requests_per_minute=10 * limit, **store)
 
-    results = run_processes([careful, hasty], "get", [ids[:30], ids[30:]])
+    results = run_processes(
+        [careful, hasty], "get", [ids[:30], ids[30:]], after_first_request_of=emulator
+    )
 
     assert len(emulator.requests) == 60
     assert emulator.rate_limited_count == 0
