@@ -11,7 +11,7 @@ entry only, never the web app and its imports.
 from __future__ import annotations
 
 import sys
-from typing import Any, ClassVar
+from typing import Any
 from urllib.parse import urlparse
 
 from airflow.plugins_manager import AirflowPlugin
@@ -38,8 +38,8 @@ class ChargebeeMonthEndPlugin(AirflowPlugin):
     """The month-end page: periods, runs, outcomes, money, reports and waiting approvals."""
 
     name = "chargebee_month_end"
-    fastapi_apps: ClassVar[list[Any]] = _apps() if RUNNING_ON_API_SERVER else []
-    external_views: ClassVar[list[Any]] = [
+    fastapi_apps: list[Any] = _apps() if RUNNING_ON_API_SERVER else []
+    external_views: list[Any] = [  # noqa: RUF012 - AirflowPlugin reads class attributes
         {
             "name": "Chargebee month-end",
             "href": base_path(f"{URL_PREFIX}/"),

@@ -72,13 +72,20 @@ def log_url(identity: Mapping[str, Any]) -> str:
     return f"{path}?try_number={identity.get('try_number')}"
 
 
+def _newest_first(item: tuple[tuple[str, str], Any]) -> tuple[bool, str, str]:
+    """Months newest first, then what no month can claim; a month's key is ``YYYY-MM``."""
+    (site, period), _ = item
+    dated = period[:4].isdigit()
+    return (not dated, "".join(chr(0x10FFFF - ord(c)) for c in period) if dated else period, site)
+
+
 def periods(summaries: Iterable[TaskSummary]) -> list[dict[str, Any]]:
     """Each site and period, newest first: runs, counts and totals, how much needs attention."""
     grouped: dict[tuple[str, str], list[TaskSummary]] = {}
     for summary in summaries:
         grouped.setdefault(_key(summary), []).append(summary)
     listed = []
-    for (site, period), members in sorted(grouped.items(), key=lambda i: i[0][1], reverse=True):
+    for (site, period), members in sorted(grouped.items(), key=_newest_first):
         counts, totals = _add_up(members)
         runs = sorted(
             {(str(m.identity.get("run_id")), str(m.identity.get("dag_id"))) for m in members},
