@@ -1,7 +1,7 @@
 """The Chargebee month-end page on a live Airflow, in headless Chromium, with two users.
 
 Three periods of real runs (two month-end closes of the example DAG, one close that
-meets paid invoices) and a write-off waiting for approval; a controller (admin) sees
+meets voided invoices) and a write-off waiting for approval; a controller (admin) sees
 them all, with working links; a user without a role may read no DAG and sees nothing,
 in the page and in its API. The screenshot goes to a temporary folder, or to
 ``CHARGEBEE_SCREENSHOTS`` (scripts/refresh-screenshots.sh sets it to docs/images).
@@ -65,7 +65,7 @@ def airflow(
 
 
 def run_three_periods(live: LiveAirflow, reports: Path) -> None:
-    """July and August closed by the month-end example; September meets paid invoices."""
+    """July and August closed by the month-end example; September meets voided invoices."""
     live.control(
         "seed",
         {
@@ -96,8 +96,8 @@ def run_three_periods(live: LiveAirflow, reports: Path) -> None:
             "amount_due": 12345,
         },
     )
-    live.control("seed", {"count": 2, "prefix": "sep_paid_", "date": middle_of("2026-09"),
-                          "status": "paid"})  # fmt: skip
+    live.control("seed", {"count": 2, "prefix": "sep_void_", "date": middle_of("2026-09"),
+                          "status": "voided"})  # fmt: skip
     conf = {"report_dir": str(reports)}
     runs = [
         (MONTH_END, "close-2026-07", "2026-08-01T03:00:00+00:00"),
@@ -183,11 +183,11 @@ def test_the_month_end_page_shows_the_periods_to_who_may_read_them(
         assert "done 2" in body and "KWD 24.690" in body  # September, in major units
         attention = texts(page, "#attention tbody tr")
         assert sorted(row.split("\t")[0] for row in attention) == [
-            "sep_paid_000001",
-            "sep_paid_000002",
+            "sep_void_000001",
+            "sep_void_000002",
         ]
-        assert all("not_eligible" in row and "paid" in row for row in attention)
-        assert "https://acme.chargebee.com/d/invoices/sep_paid_000001" in hrefs(
+        assert all("not_eligible" in row and "voided" in row for row in attention)
+        assert "https://acme.chargebee.com/d/invoices/sep_void_000001" in hrefs(
             page, "#attention a"
         )
         log = f"{base}/dags/chargebee_close_any_status/runs/close-2026-09/tasks/close_any"
@@ -203,7 +203,7 @@ def test_the_month_end_page_shows_the_periods_to_who_may_read_them(
         # July: the month-end example wrote its month report; the page links it.
         page.click("document.querySelector('#periods tr[data-period=\"2026-07\"]')")
         page.wait_for("July's reports", "document.querySelector('#reports a')")
-        [report] = hrefs(page, "#reports a")
+        [report] = [link for link in hrefs(page, "#reports a") if link.endswith(".md")]
         text = fetch_text(page, report)
         assert text.startswith("# Chargebee month report: 2026-07 (2026-07-01..2026-07-31 UTC")
         assert "| close | done | 4 | EUR 1,000.28 |" in text

@@ -1,4 +1,4 @@
-"""Close every invoice of last month whatever its status: paid ones are reported not eligible.
+"""Close every invoice of last month, pending or voided: voided ones are not eligible.
 
 Only the month-end page's browser test uses it, to have invoices that need attention.
 """
@@ -19,7 +19,7 @@ with DAG(
     tags=["chargebee"],
 ) as dag:
     listed = ListInvoicesOperator(
-        task_id="select_any", status=["pending", "paid"], period="previous_month"
+        task_id="select_any", status=["pending", "voided"], period="previous_month"
     )
     CloseInvoiceOperator(
         task_id="close_any",
