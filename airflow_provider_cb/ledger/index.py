@@ -1,15 +1,17 @@
 """The ledger's task summaries, indexed for the month-end page.
 
 Ledger files are written once, so a summary read once stays true: a refresh
-lists the folders and reads only the summaries it has not seen. A ledger file
-whose summary is missing (the task died between the two writes) is summarised
-from its lines.
+lists the ledger files and reads only the summaries it has not seen, and lists
+at most every :data:`LIST_INTERVAL` seconds (a page load asks several times). A
+ledger file whose summary is missing (the task died between the two writes) is
+summarised from its lines.
 """
 
 from __future__ import annotations
 
 import json
 import threading
+import time
 from collections.abc import Iterator
 
 from airflow_provider_cb.ledger.layout import (
@@ -20,6 +22,8 @@ from airflow_provider_cb.ledger.layout import (
 )
 from airflow_provider_cb.ledger.summary import TaskSummary
 from airflow_provider_cb.ledger.writer import entries_of
+
+LIST_INTERVAL = 2.0
 
 
 def _folders(path: StoragePath) -> Iterator[StoragePath]:
@@ -32,13 +36,6 @@ def period_run_folders(period: StoragePath) -> Iterator[StoragePath]:
     for dag in _folders(period):
         if dag.name != REPORTS_FOLDER:
             yield from _folders(dag)
-
-
-def run_folders(root: StoragePath) -> Iterator[StoragePath]:
-    """Every ``<site>/<period>/<dag_id>/<run_id>`` folder under the root."""
-    for site in _folders(root):
-        for period in _folders(site):
-            yield from period_run_folders(period)
 
 
 def read_summary(folder: StoragePath, stem: str) -> TaskSummary:
@@ -58,20 +55,26 @@ def read_summary(folder: StoragePath, stem: str) -> TaskSummary:
 class LedgerIndex:
     """Summaries by file, kept across requests; :meth:`refresh` reads only new files."""
 
-    def __init__(self, root: StoragePath) -> None:
+    def __init__(self, root: StoragePath, list_interval: float = LIST_INTERVAL) -> None:
         self.root = root
+        self.list_interval = list_interval
         self._summaries: dict[str, TaskSummary] = {}
         self._lock = threading.Lock()
+        self._listed_at = -list_interval
 
     def refresh(self) -> list[TaskSummary]:
-        """Every task try's summary, in file order."""
+        """Every task try's summary."""
         with self._lock:
-            for folder in run_folders(self.root):
-                for child in folder.iterdir():
-                    name = child.name
-                    if not name.endswith(ENTRIES_SUFFIX):
-                        continue
-                    key = str(child)
-                    if key not in self._summaries:
-                        self._summaries[key] = read_summary(folder, name[: -len(ENTRIES_SUFFIX)])
+            if time.monotonic() - self._listed_at >= self.list_interval:
+                self._read_new()
+                self._listed_at = time.monotonic()
             return list(self._summaries.values())
+
+    def _read_new(self) -> None:
+        if not self.root.exists():
+            return
+        for child in self.root.rglob("*" + ENTRIES_SUFFIX):
+            key = str(child)
+            if key not in self._summaries:
+                stem = child.name[: -len(ENTRIES_SUFFIX)]
+                self._summaries[key] = read_summary(child.parent, stem)

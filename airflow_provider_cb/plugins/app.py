@@ -48,26 +48,20 @@ def visible(dag_ids: set[str]) -> list[TaskSummary]:
     return views.readable(ledger_index(ledger_location()).refresh(), dag_ids)
 
 
-def _period_members(dag_ids: set[str], site: str, period: str) -> list[TaskSummary]:
+def _period(dag_ids: set[str], site: str, period: str) -> tuple[list[TaskSummary], bool]:
+    """The period's task tries the caller may read, and whether they may read all of them.
+
+    A month report covers every DAG of the period: it is shown only to who may read them all.
+    """
     members = [
         s
-        for s in visible(dag_ids)
+        for s in ledger_index(ledger_location()).refresh()
         if (s.identity.get("site"), s.identity.get("period")) == (site, period)
     ]
-    if not members:
+    shown = views.readable(members, dag_ids)
+    if not shown:
         raise HTTPException(404, f"no ledger for {site} {period} that you may read")
-    return members
-
-
-def _whole_period_readable(dag_ids: set[str], site: str, period: str) -> bool:
-    """A month report covers every DAG of the period: shown only to who may read them all."""
-    everything = ledger_index(ledger_location()).refresh()
-    written_by = {
-        s.identity.get("dag_id")
-        for s in everything
-        if (s.identity.get("site"), s.identity.get("period")) == (site, period)
-    }
-    return written_by <= dag_ids
+    return shown, len(shown) == len(members)
 
 
 def create_app() -> FastAPI:
@@ -89,9 +83,9 @@ def create_app() -> FastAPI:
 
     @app.get("/api/periods/{site}/{period}")
     def period(site: str, period: str, dag_ids: Readable) -> dict[str, Any]:
-        members = _period_members(dag_ids, site, period)
+        members, whole = _period(dag_ids, site, period)
         reports: list[str] = []
-        if _whole_period_readable(dag_ids, site, period):
+        if whole:
             folder = period_folder(ledger_root(), site, period) / REPORTS_FOLDER
             if folder.exists():
                 reports = sorted((f.name for f in folder.iterdir()), reverse=True)
@@ -102,8 +96,7 @@ def create_app() -> FastAPI:
         kind = Path(name).suffix
         if safe_name(name) != name or kind not in REPORT_TYPES:
             raise HTTPException(404, "no such report")
-        _period_members(dag_ids, site, period)
-        if not _whole_period_readable(dag_ids, site, period):
+        if not _period(dag_ids, site, period)[1]:
             raise HTTPException(403, "the month report covers DAGs you may not read")
         report = period_folder(ledger_root(), site, period) / REPORTS_FOLDER / name
         if not report.exists():
@@ -117,7 +110,7 @@ def create_app() -> FastAPI:
         """A task's audit report (CSV or its Markdown), where the task wrote it."""
         if f".{kind}" not in REPORT_TYPES:
             raise HTTPException(404, "no such report")
-        for summary in _period_members(dag_ids, site, period):
+        for summary in _period(dag_ids, site, period)[0]:
             who = summary.identity
             named = (
                 f"{who.get('dag_id')}/{who.get('run_id')}/{who.get('task_id')}"

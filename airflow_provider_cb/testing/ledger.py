@@ -43,6 +43,7 @@ def write_sample_ledger(
     site: str = "acme",
     dag_id: str = "chargebee_month_end",
     zone: str = "UTC",
+    map_index: int = 0,
 ) -> int:
     """Write the ledger files; returns how many were written."""
     written = 0
@@ -59,7 +60,7 @@ def write_sample_ledger(
                 run_id=f"manual__{period}-{run:04d}",
                 try_number=1,
                 task_id="close_pending",
-                map_index=0,
+                map_index=map_index,
                 action="close",
                 dry_run=False,
                 invoice_url_prefix=f"https://{site}.chargebee.com/d/invoices/",
