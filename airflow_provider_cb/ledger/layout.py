@@ -1,9 +1,9 @@
 """Where a task's ledger file lives, and which period a selection's range names.
 
 ``<root>/<site>/<period>/<dag_id>/<run_id>/<task_id>.<map_index>.try-<n>.jsonl``
-with ``.summary.json`` beside it. A calendar month is its ``YYYY-MM`` key; any
-other range (an explicit date filter) is filed under :data:`NO_PERIOD`, since the
-ledger claims no month it cannot show.
+with ``.summary.json`` beside it (``try-<n>+2`` for the same try run again). A
+calendar month is its ``YYYY-MM`` key; any other range (an explicit date filter) is
+filed under :data:`NO_PERIOD`, since the ledger claims no month it cannot show.
 """
 
 from __future__ import annotations
@@ -94,12 +94,6 @@ class TaskIdentity:
     @property
     def file_stem(self) -> str:
         return f"{safe_name(self.task_id)}.{self.map_index}.try-{self.try_number}"
-
-    def entries_file(self, root: StoragePath) -> StoragePath:
-        return self.folder(root) / (self.file_stem + ENTRIES_SUFFIX)
-
-    def summary_file(self, root: StoragePath) -> StoragePath:
-        return self.folder(root) / (self.file_stem + SUMMARY_SUFFIX)
 
 
 def period_folder(root: P, site: str, period: str) -> P:

@@ -2,8 +2,9 @@
 
 Records arrive from the bulk workers' collecting thread, so appends hold a lock;
 lines go to a local spool file so memory stays flat for 100,000 invoices. The
-stored file is written once under a name no other try shares, and a name that
-exists already is refused rather than overwritten.
+stored file is written once under a name no other try shares; the same try run
+again (``airflow tasks test``) gets the next free name, ``...try-1+2.jsonl``.
+Nothing is ever overwritten.
 """
 
 from __future__ import annotations
@@ -15,15 +16,16 @@ import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from airflow_provider_cb.ledger.layout import StoragePath, TaskIdentity
+from airflow_provider_cb.ledger.layout import (
+    ENTRIES_SUFFIX,
+    SUMMARY_SUFFIX,
+    StoragePath,
+    TaskIdentity,
+)
 from airflow_provider_cb.ledger.summary import TaskSummary
 
 if TYPE_CHECKING:
     from airflow_provider_cb.client.outcomes import ActionRecord
-
-
-class LedgerExistsError(FileExistsError):
-    """A ledger file of this run, try, task and map index is there already: never rewritten."""
 
 
 class TaskLedger:
@@ -63,23 +65,20 @@ class TaskLedger:
             self._spool.close()
             spool = Path(self._spool.name)
         try:
-            target = self.identity.entries_file(root)
-            if target.exists():
-                raise LedgerExistsError(f"{target} exists: a ledger file is never rewritten")
-            target_folder = self.identity.folder(root)
-            target_folder.mkdir(parents=True, exist_ok=True)
+            folder = self.identity.folder(root)
+            folder.mkdir(parents=True, exist_ok=True)
+            stem = self.identity.file_stem
+            runs = 1
+            while (folder / (stem + ENTRIES_SUFFIX)).exists():
+                runs += 1
+                stem = f"{self.identity.file_stem}+{runs}"
+            target = folder / (stem + ENTRIES_SUFFIX)
             target.write_bytes(spool.read_bytes())
             self.summary.written_at = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
-            self.identity.summary_file(root).write_text(self.summary.to_json(), encoding="utf-8")
+            (folder / (stem + SUMMARY_SUFFIX)).write_text(self.summary.to_json(), encoding="utf-8")
             return target
         finally:
             spool.unlink(missing_ok=True)
-
-    def discard(self) -> None:
-        """Drop the spool without storing (nothing was acted on)."""
-        with self._lock:
-            self._spool.close()
-            Path(self._spool.name).unlink(missing_ok=True)
 
     def __repr__(self) -> str:
         return f"TaskLedger({self.identity.file_stem!r}, {self.summary.invoices} records)"

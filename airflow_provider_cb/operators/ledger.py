@@ -62,8 +62,10 @@ def shown(path: StoragePath) -> str:
 
 def _approver(operator: InvoiceActionOperator, context: Context) -> str | None:
     """Who answered an upstream approval (Airflow records the responder), if one did."""
-    from airflow.providers.standard.operators.hitl import HITLOperator
-
+    try:
+        from airflow.providers.standard.operators.hitl import HITLOperator
+    except ImportError:  # a standard provider without human-in-the-loop: nobody approved
+        return None
     dag = operator.get_dag()
     upstream = sorted(operator.upstream_task_ids)
     asked = [t for t in upstream if dag is not None and isinstance(dag.get_task(t), HITLOperator)]

@@ -11,7 +11,7 @@ from airflow_provider_cb.client.outcomes import ActionRecord
 from airflow_provider_cb.ledger.index import LedgerIndex
 from airflow_provider_cb.ledger.layout import NO_PERIOD, TaskIdentity, period_of
 from airflow_provider_cb.ledger.month import build_month_report, write_month_report
-from airflow_provider_cb.ledger.writer import LedgerExistsError, TaskLedger
+from airflow_provider_cb.ledger.writer import TaskLedger
 
 
 def identity(run_id: str, try_number: int = 1, **changes: object) -> TaskIdentity:
@@ -67,8 +67,10 @@ def test_a_period_is_a_whole_calendar_month(label: str | None, expected: tuple[s
 def test_a_ledger_file_is_never_rewritten(tmp_path: Path) -> None:
     written = store(tmp_path, identity("run_1"), closed("inv_1"))
     assert written.name == "close_pending.0.try-1.jsonl"
-    with pytest.raises(LedgerExistsError):
-        store(tmp_path, identity("run_1"), closed("inv_2"))
+    # The same try run again (`airflow tasks test`) writes beside it.
+    again = store(tmp_path, identity("run_1"), closed("inv_2"))
+    assert again.name == "close_pending.0.try-1+2.jsonl"
+    assert again.with_name("close_pending.0.try-1+2.summary.json").exists()
     [line] = written.read_text().splitlines()
     assert json.loads(line)["invoice_id"] == "inv_1"
     # A retry is another try: its own file beside the first.
