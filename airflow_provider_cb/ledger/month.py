@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from airflow_provider_cb.client.money import format_money
+from airflow_provider_cb.client.report import COLUMNS as TASK_REPORT_COLUMNS
 from airflow_provider_cb.ledger.index import period_run_folders, read_summary
 from airflow_provider_cb.ledger.layout import (
     ENTRIES_SUFFIX,
@@ -29,31 +30,14 @@ from airflow_provider_cb.ledger.layout import (
 from airflow_provider_cb.ledger.summary import TaskSummary, outcome_key, summed_amount
 from airflow_provider_cb.ledger.writer import entries_of
 
+WHO = ("recorded_at", "period", "dag_id", "run_id", "try_number", "task_id", "map_index")
 COLUMNS = (
-    "recorded_at",
-    "period",
-    "dag_id",
-    "run_id",
-    "try_number",
-    "task_id",
-    "map_index",
+    *WHO,
     "dry_run",
-    "action",
-    "invoice_id",
-    "customer_id",
-    "outcome",
-    "reason",
-    "status_before",
-    "status_after",
-    "currency_code",
-    "total",
-    "amount_due",
-    "write_off_amount",
     "approver",
-    "replayed",
-    "api_error_code",
-    "message",
+    *(column for column in TASK_REPORT_COLUMNS if column not in WHO),
 )
+"""A task report's columns, after who acted and for which period: one CSV reads like the other."""
 ACTED = ("done", "replayed")
 
 

@@ -15,11 +15,7 @@ from pathlib import Path
 import pendulum
 import pytest
 
-from airflow_provider_cb.ledger.layout import NO_PERIOD
 from airflow_provider_cb.testing import ChargebeeEmulator
-from airflow_provider_cb.testing.dags import DagFolder
-from tests.dags.approvals import answer_when_asked
-from tests.dags.test_example_dags import load_example, seed_old_debt
 from tests.dags.test_example_month_end import RUN_DATE, airflow
 
 OCTOBER = pendulum.datetime(2026, 10, 12, tz="UTC")
@@ -77,32 +73,3 @@ def test_a_re_close_keeps_what_the_first_close_did_in_the_month_report(
     # Each run's month report is its own file: the first one is still there.
     assert len(list(report.parent.glob("month-2026-10.*.md"))) == 2
     assert "ledger: 6 records of close_pending[0] try 1 for 2026-10" in first
-
-
-def test_the_ledger_names_who_approved_a_write_off(
-    chargebee_dags: DagFolder,
-    chargebee_conn_env: ChargebeeEmulator,
-    tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    ledger = tmp_path / "ledger"
-    monkeypatch.setenv("AIRFLOW__CHARGEBEE__LEDGER_PATH", str(ledger))
-    run_date = pendulum.datetime(2026, 11, 2, 6, tz="UTC")
-    seed_old_debt(chargebee_conn_env, run_date)
-    dag = load_example(chargebee_dags, "chargebee_write_off_old_debt")
-    approver = answer_when_asked(dag.dag_id, "approve_write_off", "Approve", "alice")  # type: ignore[attr-defined]
-
-    dag_run = dag.test(logical_date=run_date, run_conf={"report_dir": str(tmp_path)})  # type: ignore[attr-defined]
-    approver.join(timeout=5)
-
-    assert dag_run.state == "success"
-    # The write-off's selection is a date filter, not a month: filed under no period.
-    folder = ledger / "acme" / NO_PERIOD / dag.dag_id  # type: ignore[attr-defined]
-    preview, write_off = (
-        [json.loads(line) for line in path.read_text().splitlines()]
-        for path in sorted(folder.glob("*/*.jsonl"), key=lambda p: p.name.startswith("write_off."))
-    )
-    assert {line["dry_run"] for line in preview} == {True}
-    assert {line["approver"] for line in preview} == {None}
-    assert {(line["approver"], line["outcome"]) for line in write_off} == {("alice", "done")}
-    assert sum(line["write_off_amount"] for line in write_off) == 280_000
