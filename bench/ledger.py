@@ -31,7 +31,7 @@ def _ms(call: Callable[[], object]) -> float:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m bench.month_page")
+    parser = argparse.ArgumentParser(prog="python -m bench.ledger")
     parser.add_argument("--runs", type=int, default=1000)
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="cb-ledger-bench-") as folder:
@@ -77,7 +77,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             "period_runs_shown": len(shown["runs"]),
             "month_report_ms": round(report_ms, 1),
         }
-    emit("month_page", figures, runs=args.runs)
+    emit("ledger", figures, runs=args.runs)
     return 0
 
 
