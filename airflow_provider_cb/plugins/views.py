@@ -72,28 +72,22 @@ def log_url(identity: Mapping[str, Any]) -> str:
     return f"{path}?try_number={identity.get('try_number')}"
 
 
-def _newest_first(item: tuple[tuple[str, str], Any]) -> tuple[bool, str, str]:
-    """Months newest first, then what no month can claim; a month's key is ``YYYY-MM``."""
-    (site, period), _ = item
-    dated = period[:4].isdigit()
-    return (not dated, "".join(chr(0x10FFFF - ord(c)) for c in period) if dated else period, site)
-
-
 def periods(summaries: Iterable[TaskSummary]) -> list[dict[str, Any]]:
     """Each site and period, newest first: runs, counts and totals, how much needs attention."""
     grouped: dict[tuple[str, str], list[TaskSummary]] = {}
     for summary in summaries:
         grouped.setdefault(_key(summary), []).append(summary)
+    ordered = sorted(grouped.items(), key=lambda item: (item[0][1], item[0][0]), reverse=True)
+    # Months (``YYYY-MM``) newest first, then what no month can claim.
+    ordered.sort(key=lambda item: not item[0][1][:4].isdigit())
     listed = []
-    for (site, period), members in sorted(grouped.items(), key=_newest_first):
+    for (site, period), members in ordered:
         counts, totals = _add_up(members)
-        runs = sorted(
-            {(str(m.identity.get("run_id")), str(m.identity.get("dag_id"))) for m in members},
-            key=lambda run: max(
-                str(m.written_at) for m in members if m.identity.get("run_id") == run[0]
-            ),
-            reverse=True,
-        )
+        last_written: dict[tuple[str, str], str] = {}
+        for m in members:
+            run = (str(m.identity.get("run_id")), str(m.identity.get("dag_id")))
+            last_written[run] = max(last_written.get(run, ""), str(m.written_at))
+        runs = sorted(last_written, key=last_written.__getitem__, reverse=True)
         listed.append(
             {
                 "site": site,
