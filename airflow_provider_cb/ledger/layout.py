@@ -96,5 +96,14 @@ class TaskIdentity:
         return f"{safe_name(self.task_id)}.{self.map_index}.try-{self.try_number}"
 
 
+def free_stem(folder: StoragePath, stem: str, suffix: str) -> str:
+    """``stem``, or ``stem+2``, ``stem+3``...: the first that names no file yet."""
+    free, runs = stem, 1
+    while (folder / (free + suffix)).exists():
+        runs += 1
+        free = f"{stem}+{runs}"
+    return free
+
+
 def period_folder(root: P, site: str, period: str) -> P:
     return root / safe_name(site) / safe_name(period)

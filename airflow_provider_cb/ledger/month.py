@@ -24,6 +24,7 @@ from airflow_provider_cb.ledger.layout import (
     REPORTS_FOLDER,
     P,
     StoragePath,
+    free_stem,
     period_folder,
     safe_name,
 )
@@ -203,15 +204,14 @@ def write_month_report(
 ) -> tuple[P, P]:
     """The CSV and Markdown under ``<site>/<period>/reports/``, named by ``version``.
 
-    Never rewritten; ``shown`` is how the report names where it was written.
+    Never rewritten: the same version written again is ``...+2.md``; ``shown`` is how the
+    report names where it was written.
     """
     report = build_month_report(root, site, period)
     folder = period_folder(root, site, period) / REPORTS_FOLDER
-    csv_file = folder / f"month-{safe_name(period)}.{safe_name(version)}.csv"
-    markdown_file = folder / f"month-{safe_name(period)}.{safe_name(version)}.md"
-    if csv_file.exists() or markdown_file.exists():
-        raise FileExistsError(f"{csv_file} exists: a month report is never rewritten")
     folder.mkdir(parents=True, exist_ok=True)
+    stem = free_stem(folder, f"month-{safe_name(period)}.{safe_name(version)}", ".md")
+    csv_file, markdown_file = folder / f"{stem}.csv", folder / f"{stem}.md"
     csv_file.write_text(report.csv_text(), encoding="utf-8")
     markdown_file.write_text(
         report.markdown(csv_name=csv_file.name, written_to=shown(markdown_file)), encoding="utf-8"

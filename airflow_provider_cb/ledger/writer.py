@@ -21,6 +21,7 @@ from airflow_provider_cb.ledger.layout import (
     SUMMARY_SUFFIX,
     StoragePath,
     TaskIdentity,
+    free_stem,
 )
 from airflow_provider_cb.ledger.summary import TaskSummary
 
@@ -67,11 +68,7 @@ class TaskLedger:
         try:
             folder = self.identity.folder(root)
             folder.mkdir(parents=True, exist_ok=True)
-            stem = self.identity.file_stem
-            runs = 1
-            while (folder / (stem + ENTRIES_SUFFIX)).exists():
-                runs += 1
-                stem = f"{self.identity.file_stem}+{runs}"
+            stem = free_stem(folder, self.identity.file_stem, ENTRIES_SUFFIX)
             target = folder / (stem + ENTRIES_SUFFIX)
             target.write_bytes(spool.read_bytes())
             self.summary.written_at = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")

@@ -124,8 +124,13 @@ def test_a_month_report_is_never_rewritten(tmp_path: Path) -> None:
     csv_file, markdown = write_month_report(tmp_path, "acme", "2026-10", "run_1.try-1")
     assert markdown.name == "month-2026-10.run_1.try-1.md"
     assert csv_file.read_text(encoding="utf-8-sig").splitlines()[1].count("inv_1") == 1
-    with pytest.raises(FileExistsError):
-        write_month_report(tmp_path, "acme", "2026-10", "run_1.try-1")
+    first = markdown.read_bytes()
+    store(tmp_path, identity("run_2"), closed("inv_2"))
+    # The same run and try writing again (`airflow tasks test`) gets a name of its own.
+    again = write_month_report(tmp_path, "acme", "2026-10", "run_1.try-1")[1]
+    assert again.name == "month-2026-10.run_1.try-1+2.md"
+    assert "- runs: 2;" in again.read_text()
+    assert markdown.read_bytes() == first
 
 
 def test_a_write_off_total_is_the_amount_written_off(tmp_path: Path) -> None:
