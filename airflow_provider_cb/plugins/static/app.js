@@ -58,13 +58,11 @@ function showStatus(text, isError) {
 
 async function loadApprovals(dagIds) {
   if (!dagIds.length) return;
-  let data;
-  try {
-    data = await getJson(`${ROOT}api/v2/dags/~/dagRuns/~/hitlDetails?response_received=false&limit=100`);
-  } catch (error) {
-    return; // Approvals are Airflow's; a user who may not see them sees none.
-  }
-  const waiting = (data.hitl_details || []).filter((item) => dagIds.includes(item.task_instance.dag_id));
+  // Airflow's own API, per DAG of the ledger: its access control applies as in the UI.
+  const answers = await Promise.all(dagIds.map((dagId) =>
+    getJson(`${ROOT}api/v2/dags/${encodeURIComponent(dagId)}/dagRuns/~/hitlDetails?response_received=false&limit=100`)
+      .catch(() => ({ hitl_details: [] }))));
+  const waiting = answers.flatMap((answer) => answer.hitl_details || []);
   const list = document.getElementById("approval-list");
   list.replaceChildren();
   for (const item of waiting) {
