@@ -211,7 +211,7 @@ def test_the_month_end_page_shows_the_periods_to_who_may_read_them(
         sign_in(page, live, outsider)
         open_page(page, f"{base}/chargebee/")
         page.wait_for(
-            "the outsider's answer", "document.getElementById('status').innerText.length > 20"
+            "the outsider's answer", "document.getElementById('status')?.innerText.length > 20"
         )
         assert page.evaluate("document.getElementById('status').innerText") == (
             "No ledger entries from DAGs you may read."
