@@ -44,10 +44,11 @@ def ledger_location() -> str:
     return str(Path(home) / DEFAULT_FOLDER)
 
 
-def ledger_root() -> ObjectStoragePath:
+def ledger_root(location: str | None = None) -> ObjectStoragePath:
+    """The ledger's folder: ``location``, or the configured one."""
     from airflow.sdk import ObjectStoragePath
 
-    location = ledger_location()
+    location = location or ledger_location()
     if "://" not in location:
         location = "file://" + str(Path(location).absolute())
     return ObjectStoragePath(location)

@@ -33,7 +33,7 @@ REPORT_TYPES = {".md": "text/markdown; charset=utf-8", ".csv": "text/csv; charse
 @cache
 def ledger_index(location: str) -> LedgerIndex:
     """One index per ledger location, for the life of the API server."""
-    return LedgerIndex(ledger_root())
+    return LedgerIndex(ledger_root(location))
 
 
 def readable_dag_ids(user: GetUserDep) -> set[str]:
