@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from airflow_provider_cb.client.storeurl import redacted_store_url
 from airflow_provider_cb.ledger.layout import StoragePath, TaskIdentity, period_of, safe_name
 from airflow_provider_cb.ledger.writer import TaskLedger
 from airflow_provider_cb.operators.endings import selection_period
@@ -55,10 +56,10 @@ def ledger_root(location: str | None = None) -> ObjectStoragePath:
 
 
 def shown(path: StoragePath) -> str:
-    """A local file as a plain path, anything else as its URL: what a person pastes."""
+    """A local file as a plain path, anything else as its URL without a password."""
     if getattr(path, "protocol", None) in ("file", "local"):
         return str(getattr(path, "path", path))
-    return str(path)
+    return redacted_store_url(str(path))
 
 
 def _approver(operator: InvoiceActionOperator, context: Context) -> str | None:

@@ -20,6 +20,7 @@ from fastapi import Depends, FastAPI, HTTPException
 from fastapi.responses import FileResponse, PlainTextResponse
 from fastapi.staticfiles import StaticFiles
 
+from airflow_provider_cb.client.storeurl import redacted_store_url
 from airflow_provider_cb.ledger.index import LedgerIndex
 from airflow_provider_cb.ledger.layout import REPORTS_FOLDER, period_folder, safe_name
 from airflow_provider_cb.ledger.summary import TaskSummary
@@ -76,7 +77,7 @@ def create_app() -> FastAPI:
     def periods(dag_ids: Readable) -> dict[str, Any]:
         summaries = visible(dag_ids)
         return {
-            "ledger": ledger_location(),
+            "ledger": redacted_store_url(ledger_location()),
             "dag_ids": sorted({str(s.identity.get("dag_id")) for s in summaries}),
             "periods": views.periods(summaries),
         }
