@@ -173,4 +173,12 @@ def get_provider_info() -> dict[str, Any]:
             }
         ],
         "extra-links": ["airflow_provider_cb.links.ChargebeeInvoiceLink"],
+        # Loaded from here only with [core] lazy_discover_providers = False; the
+        # airflow.plugins entry point in pyproject.toml loads it in every case.
+        "plugins": [
+            {
+                "name": "chargebee_month_end",
+                "plugin-class": "airflow_provider_cb.plugins.ChargebeeMonthEndPlugin",
+            }
+        ],
     }

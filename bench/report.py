@@ -56,6 +56,11 @@ TARGETS: dict[str, dict[str, tuple[str, float]]] = {
     "mapping": {"bulk_duplicates": ("==", 0), "mapped_duplicates": ("==", 0)},
     "memory": {"peak_rss_mb": ("<", 300), "duplicates": ("==", 0)},
     "import": {"operators_extra_ms": ("<=", 50), "heavy_modules": ("==", 0)},
+    "ledger": {
+        "overview_cold_ms": ("<=", 3000),
+        "overview_warm_ms": ("<=", 1000),
+        "period_page_ms": ("<=", 1000),
+    },
 }
 
 

@@ -14,7 +14,8 @@ month is one empty chunk,
 so the report still runs. Re-running, clearing or backfilling a month is safe:
 closed invoices are reported ``already_done``. Each chunk writes an audit report
 (a CSV row per invoice and a Markdown summary) under the ``report_dir`` param,
-one folder per run; a re-run rewrites it with the re-run's truth.
+one folder per run, and its lines to the month ledger (``[chargebee] ledger_path``);
+the report task writes the month report of every run of the period from the ledger.
 """
 
 from __future__ import annotations
@@ -23,9 +24,10 @@ import json
 from typing import Any
 
 import pendulum
-from airflow.sdk import DAG, Asset, CronTriggerTimetable, Param, task
+from airflow.sdk import DAG, Asset, CronTriggerTimetable, Param, get_current_context, task
 
 from airflow_provider_cb.operators import CloseInvoiceOperator, ListInvoicesOperator
+from airflow_provider_cb.operators.ledger import publish_month_reports
 
 CHUNK_SIZE = 500
 POOL = "chargebee"
@@ -82,12 +84,14 @@ with DAG(
 
     @task
     def report(summaries: list[dict[str, Any]]) -> dict[str, int]:
-        """Add up the chunks' outcomes, so the run says in one line what it did."""
+        """Add up the chunks' outcomes, and write the month report of every run of the period."""
         totals: dict[str, int] = {}
         for summary in summaries:
             for outcome, count in summary["counts"].items():
                 totals[outcome] = totals.get(outcome, 0) + count
         print("month-end close:", json.dumps(totals, sort_keys=True))
+        for written in publish_month_reports(get_current_context()):
+            print("month report:", written)
         return totals
 
     report(close_pending.output)

@@ -19,6 +19,7 @@ REPO = Path(__file__).resolve().parents[1]
 PACKAGE = "airflow_provider_cb"
 ENTRY_POINTS = {
     "apache_airflow_provider": "provider_info",
+    "airflow.plugins": "chargebee_month_end",
     "pytest11": "chargebee_emulator",
 }
 

@@ -4,6 +4,8 @@
 #   scripts/month-end.sh [PENDING_INVOICES]   (default 1200)
 # VENV=/path/to/venv runs it with a provider installed there (the release check does,
 # with the built wheel) instead of the project's .venv.
+# OUTPUT=/path keeps the audit reports, the month ledger and the month report there
+# (default: a new folder under /tmp); the script ends by saying where they are.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if [ -z "${VENV:-}" ]; then
@@ -15,6 +17,9 @@ else
 fi
 pending=${1:-1200}
 work=$(mktemp -d)
+output=${OUTPUT:-$(mktemp -d /tmp/chargebee-month-end.XXXXXX)}
+mkdir -p "$output"
+export AIRFLOW__CHARGEBEE__LEDGER_PATH="$output/ledger"
 export AIRFLOW_HOME="$work/airflow"
 export AIRFLOW__CORE__DAGS_FOLDER="$PWD/example_dags"
 export AIRFLOW__CORE__LOAD_EXAMPLES=False
@@ -37,8 +42,13 @@ export AIRFLOW_CONN_CHARGEBEE_DEFAULT="{\"conn_type\": \"chargebee\", \"host\": 
 "$VENV/bin/airflow" db migrate >/dev/null
 "$VENV/bin/airflow" pools set chargebee 4 "Chargebee site: concurrent bulk chunks" >/dev/null
 echo "Running chargebee_month_end on $run_date: closing the pending invoices of $last_month ..."
-"$VENV/bin/airflow" dags test chargebee_month_end "$run_date" 2>&1 \
-  | grep -E "month-end close:|ERROR|Traceback|failed" || true
+"$VENV/bin/airflow" dags test chargebee_month_end "$run_date" \
+  -c "{\"report_dir\": \"$output/reports\"}" 2>&1 \
+  | grep -E "month-end close:|month report:|ERROR|Traceback|failed" || true
 state=$("$VENV/bin/airflow" dags state chargebee_month_end "$run_date" 2>/dev/null | tail -n 1)
+state=${state%%,*}  # "success, {the run's conf}"
 echo "DAG run state: ${state:-unknown}"
+echo "Audit reports (a CSV and a Markdown summary per chunk): $output/reports/chargebee_month_end/"
+echo "Month ledger ([chargebee] ledger_path): $output/ledger/"
+echo "Month report of $last_month: $(ls "$output"/ledger/*/"$last_month"/reports/*.md 2>/dev/null || echo none)"
 [ "$state" = "success" ]

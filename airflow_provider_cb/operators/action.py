@@ -31,6 +31,7 @@ from airflow_provider_cb.operators.endings import (
     push_result,
     selection_period,
 )
+from airflow_provider_cb.operators.ledger import start_ledger, store_ledger
 from airflow_provider_cb.operators.report import publish_report, report_targets, start_report
 from airflow_provider_cb.operators.selection import PLAN_XCOM_KEY
 
@@ -41,6 +42,7 @@ if TYPE_CHECKING:
     from airflow_provider_cb.client.clients import ChargebeeClient
     from airflow_provider_cb.client.outcomes import ActionRecord
     from airflow_provider_cb.client.report import AuditReport
+    from airflow_provider_cb.ledger.writer import TaskLedger
 
 log = logging.getLogger(__name__)
 
@@ -158,6 +160,7 @@ class InvoiceActionOperator(ChargebeeBaseOperator):
         self.report_path = report_path
         self._report: AuditReport | None = None
         self._report_target: str | None = None
+        self._ledger: TaskLedger | None = None
 
     def body_fields(self) -> dict[str, Any]:
         """The endpoint's body fields, checked; raises before anything is sent."""
@@ -208,6 +211,7 @@ class InvoiceActionOperator(ChargebeeBaseOperator):
         }
         ti = context["ti"]
         map_index = ti.map_index if ti.map_index is not None else -1
+        ledger = self._ledger = start_ledger(self, context, map_index)
         if self.report_path is not None:
             self._report_target = report_targets(self.report_path, map_index)[0]
             self._report = start_report(context["run_id"], ti.try_number, self.action.name)
@@ -218,11 +222,11 @@ class InvoiceActionOperator(ChargebeeBaseOperator):
                 client.deadline = time.monotonic() + self.execution_timeout.total_seconds()
             if not self._bulk:
                 record = self._act(client, ids[0], fields, keys[ids[0]])
-                if self._report is not None:
-                    self._report.add(record)
+                self._listen(record)
                 return self._finish_single(context, record)
             return self._run_bulk(context, client, ids, fields, keys)
         finally:
+            store_ledger(ledger)
             if self._report is not None and self.report_path is not None:
                 # Whatever ended the task, the report says what is known.
                 publish_report(
@@ -257,6 +261,13 @@ class InvoiceActionOperator(ChargebeeBaseOperator):
             idempotency_key=key,
             include_invoice=self.include_invoice,
         )
+
+    def _listen(self, record: ActionRecord) -> None:
+        """Every record goes to the task's ledger and, when one is asked for, its report."""
+        if self._ledger is not None:
+            self._ledger.add(record)
+        if self._report is not None:
+            self._report.add(record)
 
     def _finish_single(self, context: Context, record: ActionRecord) -> dict[str, Any]:
         result = record.as_dict()
@@ -294,7 +305,7 @@ class InvoiceActionOperator(ChargebeeBaseOperator):
         summary = BulkSummary(
             action=self.action.name,
             total=len(ids),
-            listener=self._report.add if self._report is not None else None,
+            listener=self._listen,
         )
         is_failure = self._verdicts.is_failure
 

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pendulum
 import pytest
 
+from airflow_provider_cb.ledger.layout import NO_PERIOD
 from airflow_provider_cb.testing import ChargebeeEmulator
 from airflow_provider_cb.testing.dags import DagFolder
 from tests.dags.approvals import answer_when_asked, asked_of
@@ -78,8 +80,10 @@ def test_write_off_old_debt_runs_once_approved_and_names_the_approver(
     chargebee_conn_env: ChargebeeEmulator,
     run_twice: bool,
     tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     emulator = chargebee_conn_env
+    monkeypatch.setenv("AIRFLOW__CHARGEBEE__LEDGER_PATH", str(tmp_path / "ledger"))
     run_date = pendulum.datetime(2026, 11, 2, 6, tz="UTC")
     seed_old_debt(emulator, run_date)
     dag = load_example(chargebee_dags, "chargebee_write_off_old_debt")
@@ -106,6 +110,13 @@ def test_write_off_old_debt_runs_once_approved_and_names_the_approver(
     assert comments == {f"Unpaid for over 365 days; write-off approved by alice ({first.run_id})"}
     (summary,) = tmp_path.glob("*/*/write_off.md")
     assert "approved by alice" in summary.read_text()
+    # The month ledger names the approver too; a date filter claims no month.
+    (ledger,) = tmp_path.glob(f"ledger/acme/{NO_PERIOD}/*/*/write_off.-1.try-1.jsonl")
+    lines = [json.loads(line) for line in ledger.read_text().splitlines()]
+    assert {(line["approver"], line["outcome"], line["dry_run"]) for line in lines} == {
+        ("alice", "done", False)
+    }
+    assert sum(line["write_off_amount"] for line in lines) == 280_000
     if run_twice:
         approver = answer_when_asked(dag.dag_id, "approve_write_off", "Approve", "alice")  # type: ignore[attr-defined]
         second = dag.test(logical_date=run_date, run_conf={"report_dir": str(tmp_path)})  # type: ignore[attr-defined]

@@ -263,10 +263,13 @@ def _emulator(folder: Path, stack: ExitStack) -> tuple[Process, str]:
     return process, url
 
 
-def _token(api: httpx.Client) -> str | None:
+def _token(api: httpx.Client, login: tuple[str, str] | None = None) -> str | None:
     """A JWT once the API server answers; with all users admins no password is needed."""
     try:
-        response = api.get("/auth/token")
+        if login is None:
+            response = api.get("/auth/token")
+        else:
+            response = api.post("/auth/token", json={"username": login[0], "password": login[1]})
     except httpx.HTTPError:
         return None
     return str(response.json()["access_token"]) if response.status_code == 201 else None
@@ -285,18 +288,29 @@ def _ready(api: httpx.Client, dag_ids: set[str]) -> bool | None:
 
 
 @contextmanager
-def live_airflow(folder: Path) -> Iterator[LiveAirflow]:
-    """Start everything, wait until usable, yield; stop every process group on the way out."""
+def live_airflow(
+    folder: Path,
+    *,
+    dag_files: tuple[Path, ...] = DAG_FILES,
+    settings: Mapping[str, str] | None = None,
+    login: tuple[str, str] | None = None,
+) -> Iterator[LiveAirflow]:
+    """Start everything, wait until usable, yield; stop every process group on the way out.
+
+    ``settings`` add to or override Airflow's environment (users and roles, say), and
+    ``login`` is then the user whose token the REST client carries.
+    """
     with ExitStack() as stack:
         emulator, emulator_url = _emulator(folder, stack)
         home = folder / "home"
         (home / "dags").mkdir(parents=True)
-        for dag_file in DAG_FILES:
+        for dag_file in dag_files:
             (home / "dags" / dag_file.name).symlink_to(dag_file)
         port = free_port()
         # The scheduler runs the cron DAGs as it would in production, and the DAGs
         # scheduled on assets, so the pool exists before it starts.
         env = _environment(home, port, emulator_url, free_port(), schedules=True)
+        env.update(settings or {})
         for setup in (["db", "migrate"], ["pools", "set", "chargebee", "4", "Chargebee site"]):
             subprocess.run([*airflow_cli(), *setup], env=env, check=True, capture_output=True)
         processes = [emulator]
@@ -306,9 +320,9 @@ def live_airflow(folder: Path) -> Iterator[LiveAirflow]:
         base_url = f"http://127.0.0.1:{port}"
         api = stack.enter_context(httpx.Client(base_url=base_url, timeout=30))
         live = LiveAirflow(home, base_url, emulator_url, processes, api)
-        dag_ids = {path.stem for path in DAG_FILES}  # each file is named after its DAG
+        dag_ids = {path.stem for path in dag_files}  # each file is named after its DAG
         try:
-            token = poll("the API server", lambda: _token(api), START_TIMEOUT, 1.0)
+            token = poll("the API server", lambda: _token(api, login), START_TIMEOUT, 1.0)
             api.headers["Authorization"] = f"Bearer {token}"
             poll("Airflow to become healthy", lambda: _ready(api, dag_ids), START_TIMEOUT, 1.0)
         except TimeoutError as error:
