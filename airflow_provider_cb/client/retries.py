@@ -14,14 +14,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import NoReturn
 
-from airflow_provider_cb.client.answers import NOT_PROCESSED_CODES
 from airflow_provider_cb.client.errors import (
     ChargebeeAPIError,
     ChargebeeError,
-    ChargebeeTransportError,
     RateLimitError,
     RequestInProgressError,
-    ServerError,
 )
 
 log = logging.getLogger(__name__)
@@ -33,25 +30,15 @@ IN_PROGRESS_WAIT_SECONDS = 300.0
 """How long a POST answered "still in progress" is retried with its key before giving up."""
 
 
-def should_retry(method: str, error: ChargebeeError, *, has_idempotency_key: bool) -> bool:
+def should_retry(error: ChargebeeError) -> bool:
     """Whether sending the same request again is both useful and safe.
 
-    Rate limits and 503s mean Chargebee did not act, so they are always retried. A
-    failure after the request may have been processed (read timeout, dropped
-    connection, other 5xx, unreadable body) is retried only when a repeat cannot
-    act twice: a GET, or a POST whose idempotency key makes Chargebee replay it.
+    Useful when the error says a later try can succeed: rate limits, 5xx, no
+    answer at all. Always safe: a GET only reads, and every POST carries an
+    idempotency key (the caller's, or one the transport sets) reused on every try,
+    so a repeat after Chargebee may already have acted is replayed, not acted twice.
     """
-    if not error.retryable:
-        return False
-    if isinstance(error, RateLimitError):
-        return True
-    if isinstance(error, ServerError) and (
-        error.http_status == 503 or error.api_error_code in NOT_PROCESSED_CODES
-    ):
-        return True
-    if isinstance(error, ChargebeeTransportError) and not error.sent:
-        return True
-    return method == "GET" or has_idempotency_key
+    return error.retryable
 
 
 def retry_delay(
@@ -90,13 +77,11 @@ class Attempts:
         *,
         max_retries: int,
         in_progress_wait: float,
-        has_idempotency_key: bool,
     ) -> None:
         self.method = method
         self.path = path
         self.max_retries = max_retries
         self.in_progress_wait = in_progress_wait
-        self.has_idempotency_key = has_idempotency_key
         self.number = 0
         self._in_progress_until: float | None = None
 
@@ -116,9 +101,7 @@ class Attempts:
             budget_left = now < self._in_progress_until
         else:
             budget_left = self.number <= self.max_retries
-        if not budget_left or not should_retry(
-            self.method, error, has_idempotency_key=self.has_idempotency_key
-        ):
+        if not budget_left or not should_retry(error):
             self._give_up(error)
         delay = retry_delay(self.number, error)
         limit = (
