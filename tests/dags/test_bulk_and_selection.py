@@ -2,34 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import pendulum
 import pytest
 
 from airflow_provider_cb.testing import ChargebeeEmulator
 from airflow_provider_cb.testing.dags import DagFolder
-from tests.helpers import xcom_of
+from tests.helpers import run, xcom_of
 
 OCTOBER = pendulum.datetime(2026, 10, 1, tz="UTC")
-
-
-def monthly_dag(dag_id: str, body: str) -> str:
-    indented = "\n".join("    " + line for line in body.strip().splitlines())
-    return f"""
-import pendulum
-from airflow.sdk import DAG, CronDataIntervalTimetable
-from airflow_provider_cb.operators import *
-
-with DAG("{dag_id}", schedule=CronDataIntervalTimetable("0 0 1 * *", timezone="UTC"),
-         start_date=pendulum.datetime(2026, 1, 1, tz="UTC"), default_args={{"retries": 0}}) as dag:
-{indented}
-"""
-
-
-def run(chargebee_dags: DagFolder, dag_id: str, body: str, logical_date: Any = None) -> Any:
-    dag = chargebee_dags.load(dag_id, monthly_dag(dag_id, body))
-    return dag.test(logical_date=logical_date or OCTOBER.add(months=1))
+NOVEMBER = OCTOBER.add(months=1)
+MONTHLY = 'CronDataIntervalTimetable("0 0 1 * *", timezone="UTC")'
 
 
 @pytest.fixture
@@ -49,7 +31,11 @@ def test_selection_defaults_to_the_run_data_interval(
     emulator.seed(5, status="pending", prefix="nov_", date=int(OCTOBER.add(months=1).timestamp()))
     emulator.seed(5, status="paid", prefix="paid_", date=in_october(12))
     dag_run = run(
-        chargebee_dags, "select_month", 'ListInvoicesOperator(task_id="select", status="pending")'
+        chargebee_dags,
+        "select_month",
+        'ListInvoicesOperator(task_id="select", status="pending")',
+        schedule=MONTHLY,
+        logical_date=NOVEMBER,
     )
     assert xcom_of(dag_run, "select") == october
 
@@ -67,6 +53,8 @@ def test_selection_filters_and_chunks(
 ListInvoicesOperator(task_id="select", status=["payment_due", "not_paid"], customer_id="cus_a",
                      period="all", chunk_size=4)
 """,
+        schedule=MONTHLY,
+        logical_date=NOVEMBER,
     )
     chunks = xcom_of(dag_run, "select")
     assert [len(chunk) for chunk in chunks] == [4, 4, 2]
@@ -84,6 +72,8 @@ def test_max_results_fails_instead_of_truncating(
         chargebee_dags,
         "select_guard",
         'ListInvoicesOperator(task_id="select", status="pending", max_results=10)',
+        schedule=MONTHLY,
+        logical_date=NOVEMBER,
     )
     assert str(dag_run.get_task_instance("select").state) == "failed"
     assert dag_run.state == "failed"
@@ -100,6 +90,8 @@ def test_chunks_expand_over_bulk_tasks(
 chunks = ListInvoicesOperator(task_id="select", status="pending", chunk_size=100)
 CloseInvoiceOperator.partial(task_id="close", max_workers=4).expand(invoice_ids=chunks.output)
 """,
+        schedule=MONTHLY,
+        logical_date=NOVEMBER,
     )
     counts = [xcom_of(dag_run, "close", map_index=i)["counts"] for i in range(3)]
     assert counts == [{"done": 100}, {"done": 100}, {"done": 30}]
@@ -122,7 +114,13 @@ def test_fail_at_end_attempts_every_invoice_then_fails_listing_failures(
     chargebee_dags: DagFolder, emulator: ChargebeeEmulator
 ) -> None:
     seed_mix(emulator)
-    dag_run = run(chargebee_dags, "policy_at_end", BULK_MIX.format(policy="fail_at_end"))
+    dag_run = run(
+        chargebee_dags,
+        "policy_at_end",
+        BULK_MIX.format(policy="fail_at_end"),
+        schedule=MONTHLY,
+        logical_date=NOVEMBER,
+    )
     ti = dag_run.get_task_instance("close")
     assert str(ti.state) == "failed"
     summary = xcom_of(dag_run, "close", key="chargebee_result")
@@ -137,7 +135,13 @@ def test_fail_fast_stops_feeding_after_the_first_failure(
     chargebee_dags: DagFolder, emulator: ChargebeeEmulator
 ) -> None:
     seed_mix(emulator)
-    dag_run = run(chargebee_dags, "policy_fast", BULK_MIX.format(policy="fail_fast"))
+    dag_run = run(
+        chargebee_dags,
+        "policy_fast",
+        BULK_MIX.format(policy="fail_fast"),
+        schedule=MONTHLY,
+        logical_date=NOVEMBER,
+    )
     summary = xcom_of(dag_run, "close", key="chargebee_result")
     assert summary["stopped_early"] is True
     assert summary["processed"] < summary["total"]
@@ -148,10 +152,22 @@ def test_record_policy_succeeds_and_a_rerun_has_only_failures_left(
     chargebee_dags: DagFolder, emulator: ChargebeeEmulator
 ) -> None:
     seed_mix(emulator)
-    first = run(chargebee_dags, "policy_record", BULK_MIX.format(policy="record"))
+    first = run(
+        chargebee_dags,
+        "policy_record",
+        BULK_MIX.format(policy="record"),
+        schedule=MONTHLY,
+        logical_date=NOVEMBER,
+    )
     assert str(first.get_task_instance("close").state) == "success"
     emulator.add_invoice("missing_1", status="pending")
-    again = run(chargebee_dags, "policy_record_again", BULK_MIX.format(policy="record"))
+    again = run(
+        chargebee_dags,
+        "policy_record_again",
+        BULK_MIX.format(policy="record"),
+        schedule=MONTHLY,
+        logical_date=NOVEMBER,
+    )
     summary = xcom_of(again, "close")
     assert summary["counts"] == {"already_done": 3, "done": 1, "not_eligible": 1}
     assert emulator.count_applied() == 4
@@ -167,6 +183,8 @@ def test_bulk_requests_are_spaced_by_the_rate_budget(
         chargebee_dags,
         "budgeted",
         f"CloseInvoiceOperator(task_id='close', invoice_ids={ids!r}, requests_per_minute=600, max_workers=8)",
+        schedule=MONTHLY,
+        logical_date=NOVEMBER,
     )
     assert xcom_of(dag_run, "close")["counts"] == {"done": 30}
     arrivals = sorted(r.at for r in emulator.requests if r.method == "POST")

@@ -2,40 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import pendulum
 import pytest
 
 from airflow_provider_cb.testing import ChargebeeEmulator
 from airflow_provider_cb.testing.dags import DagFolder
 from tests.dags.conftest import Output
-from tests.helpers import xcom_of
+from tests.helpers import run, state_of, xcom_of
 
 BERLIN = "Europe/Berlin"
 OCTOBER_BERLIN = pendulum.datetime(2026, 10, 1, tz=BERLIN)
-
-
-def dag_source(dag_id: str, schedule: str, body: str) -> str:
-    indented = "\n".join("    " + line for line in body.strip().splitlines())
-    return f"""
-import pendulum
-from airflow.sdk import DAG, CronDataIntervalTimetable, CronTriggerTimetable, task
-from airflow_provider_cb.operators import *
-
-with DAG("{dag_id}", schedule={schedule}, start_date=pendulum.datetime(2026, 1, 1, tz="UTC"),
-         default_args={{"retries": 2, "retry_delay": pendulum.duration(seconds=1)}}) as dag:
-{indented}
-"""
-
-
-def run(chargebee_dags: DagFolder, dag_id: str, schedule: str, body: str, logical_date: Any) -> Any:
-    dag = chargebee_dags.load(dag_id, dag_source(dag_id, schedule, body))
-    return dag.test(logical_date=logical_date)
-
-
-def state(dag_run: Any, task_id: str, map_index: int = -1) -> str:
-    return str(dag_run.get_task_instance(task_id, map_index=map_index).state)
 
 
 @pytest.fixture
@@ -66,17 +42,17 @@ def test_a_zero_length_interval_fails_without_a_request_or_a_retry(
     dag_run = run(
         chargebee_dags,
         "period_zero_length",
-        "None",
         """
 pending = ListInvoicesOperator(task_id="select", status="pending")
 CloseInvoiceOperator(task_id="close", invoice_ids=pending.output)
 """,
-        OCTOBER_BERLIN.add(months=1),
+        logical_date=OCTOBER_BERLIN.add(months=1),
+        retries=2,
     )
     ti = dag_run.get_task_instance("select")
     assert str(ti.state) == "failed"
     assert ti.try_number == 1
-    assert state(dag_run, "close") == "upstream_failed"
+    assert state_of(dag_run, "close") == "upstream_failed"
     assert [r for r in emulator.requests if r.path.startswith("/api/v2/invoices")] == []
     assert emulator.count_applied() == 0
     log = output.text()
@@ -91,9 +67,10 @@ def test_previous_month_is_the_calendar_month_in_the_timezone_whatever_the_cron_
     dag_run = run(
         chargebee_dags,
         "period_previous_month",
-        f'CronTriggerTimetable("0 3 1 * *", timezone="{BERLIN}")',
         f'ListInvoicesOperator(task_id="select", status="pending", period="previous_month", timezone="{BERLIN}")',
-        OCTOBER_BERLIN.add(months=1, hours=3),
+        schedule=f'CronTriggerTimetable("0 3 1 * *", timezone="{BERLIN}")',
+        logical_date=OCTOBER_BERLIN.add(months=1, hours=3),
+        retries=2,
     )
     assert sorted(xcom_of(dag_run, "select")) == sorted(october)
     plan = xcom_of(dag_run, "select", key="chargebee_plan")
@@ -110,9 +87,10 @@ def test_month_follows_the_logical_date_not_the_cron_hour(
     dag_run = run(
         chargebee_dags,
         "period_month",
-        f'CronDataIntervalTimetable("0 3 1 * *", timezone="{BERLIN}")',
         f'ListInvoicesOperator(task_id="select", status="pending", period="month", timezone="{BERLIN}")',
-        OCTOBER_BERLIN.add(hours=3),
+        schedule=f'CronDataIntervalTimetable("0 3 1 * *", timezone="{BERLIN}")',
+        logical_date=OCTOBER_BERLIN.add(hours=3),
+        retries=2,
     )
     assert sorted(xcom_of(dag_run, "select")) == sorted(october)
 
@@ -124,13 +102,13 @@ def test_an_explicit_date_filter_wins_and_all_must_be_written_out(
     dag_run = run(
         chargebee_dags,
         "period_explicit",
-        "None",
         f"""
 ListInvoicesOperator(task_id="before_october", status="pending", period="previous_month",
                      date={{"before": {int(OCTOBER_BERLIN.timestamp())}}})
 ListInvoicesOperator(task_id="everything", status="pending", period="all")
 """,
-        OCTOBER_BERLIN.add(months=1),
+        logical_date=OCTOBER_BERLIN.add(months=1),
+        retries=2,
     )
     assert xcom_of(dag_run, "before_october") == ["sep_last"]
     assert len(xcom_of(dag_run, "everything")) == 5
@@ -148,9 +126,9 @@ def test_the_plan_sums_per_currency_and_names_the_largest(
     dag_run = run(
         chargebee_dags,
         "plan_sums",
-        "None",
         'ListInvoicesOperator(task_id="select", status=["pending", "paid"], period="previous_month")',
-        OCTOBER_BERLIN.add(months=1, days=2),
+        logical_date=OCTOBER_BERLIN.add(months=1, days=2),
+        retries=2,
     )
     assert len(xcom_of(dag_run, "select")) == 5, "the return value stays the list of ids"
     plan = xcom_of(dag_run, "select", key="chargebee_plan")
@@ -184,13 +162,13 @@ def test_max_amount_due_fails_the_selection_before_anything_acts(
     dag_run = run(
         chargebee_dags,
         "plan_guard",
-        "None",
         f"""
 pending = ListInvoicesOperator(task_id="select", status="pending", period="previous_month",
                                max_amount_due={limit!r})
 CloseInvoiceOperator(task_id="close", invoice_ids=pending.output)
 """,
-        OCTOBER_BERLIN.add(months=1, days=2),
+        logical_date=OCTOBER_BERLIN.add(months=1, days=2),
+        retries=2,
     )
     ti = dag_run.get_task_instance("select")
     assert str(ti.state) == expected
@@ -205,7 +183,6 @@ def test_an_empty_month_runs_the_chunked_close_and_everything_downstream(
     dag_run = run(
         chargebee_dags,
         "empty_month",
-        "None",
         """
 chunks = ListInvoicesOperator(task_id="select", status="pending", period="previous_month",
                               chunk_size=100)
@@ -213,12 +190,13 @@ close = CloseInvoiceOperator.partial(task_id="close").expand(invoice_ids=chunks.
 dunning = ListInvoicesOperator(task_id="after", status="payment_due", period="all")
 close >> dunning
 """,
-        OCTOBER_BERLIN.add(months=1, days=2),
+        logical_date=OCTOBER_BERLIN.add(months=1, days=2),
+        retries=2,
     )
     assert xcom_of(dag_run, "select") == [[]]
-    assert state(dag_run, "close", map_index=0) == "success"
+    assert state_of(dag_run, "close", map_index=0) == "success"
     assert xcom_of(dag_run, "close", map_index=0)["total"] == 0
-    assert state(dag_run, "after") == "success"
+    assert state_of(dag_run, "after") == "success"
     assert dag_run.state == "success"
     assert emulator.count_applied() == 0
     log = output.text()

@@ -2,27 +2,20 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import pendulum
 import pytest
 
 from airflow_provider_cb.testing import ChargebeeEmulator
 from airflow_provider_cb.testing.dags import DagFolder
 from tests.dags.conftest import Output
-from tests.dags.test_periods_and_plans import dag_source
-from tests.helpers import xcom_of
+from tests.helpers import run, xcom_of
 
 RUN_DATE = pendulum.datetime(2026, 11, 2, tz="UTC")
 
 
-def run(
-    chargebee_dags: DagFolder, dag_id: str, body: str, params: str = "{}", native: bool = False
-) -> Any:
-    source = dag_source(dag_id, "None", body).replace(
-        "default_args=", f"params={params}, render_template_as_native_obj={native}, default_args="
-    )
-    return chargebee_dags.load(dag_id, source).test(logical_date=RUN_DATE)
+def with_params(params: str, *, native: bool = False) -> str:
+    """DAG arguments: the DAG's ``params`` (source text) and how templates render."""
+    return f"params={params}, render_template_as_native_obj={native}, "
 
 
 @pytest.fixture
@@ -47,8 +40,9 @@ CloseInvoiceOperator(task_id="bulk", invoice_ids={ids!r}, dry_run="{{{{ params.d
 CloseInvoiceOperator.partial(task_id="mapped", dry_run="{{{{ params.dry }}}}").expand(
     invoice_ids=[{ids!r}])
 """,
-        params=f'{{"dry": {switch}}}',
-        native=native,
+        dag_arguments=with_params(f'{{"dry": {switch}}}', native=native),
+        retries=2,
+        logical_date=RUN_DATE,
     )
     assert dag_run.state == "success"
     assert xcom_of(dag_run, "bulk")["dry_run"] is switch
@@ -67,7 +61,9 @@ def test_anything_but_a_boolean_fails_naming_dry_run_without_a_retry(
         chargebee_dags,
         "preview_bad_switch",
         f'CloseInvoiceOperator(task_id="bulk", invoice_ids={ids!r}, dry_run="{{{{ params.dry }}}}")',
-        params=f"{{'dry': {value!r}}}",
+        dag_arguments=with_params(f"{{'dry': {value!r}}}", native=False),
+        retries=2,
+        logical_date=RUN_DATE,
     )
     ti = dag_run.get_task_instance("bulk")
     assert str(ti.state) == "failed"
@@ -87,6 +83,8 @@ def test_a_dry_run_says_so_and_lists_what_it_would_act_on(
 CloseInvoiceOperator(task_id="bulk", invoice_ids=["inv_000001", "inv_000002"], dry_run=True,
                      requests_per_minute=600, max_workers=2)
 """,
+        retries=2,
+        logical_date=RUN_DATE,
     )
     assert dag_run.state == "success"
     text = output.text()
@@ -105,6 +103,8 @@ def test_a_real_run_states_what_it_is_about_to_do(
         chargebee_dags,
         "start_line",
         f"StopDunningOperator(task_id='stop', invoice_ids={ids!r}, requests_per_minute=1000)",
+        retries=2,
+        logical_date=RUN_DATE,
     )
     assert (
         "stopping dunning on 3 invoices at <= 1000/min with 8 workers, dry run: no" in output.text()
@@ -121,7 +121,13 @@ def test_a_failing_canary_leaves_the_rest_untouched(
 ) -> None:
     ids = emulator.seed(10, status="pending")
     ids.insert(1, "missing_1")
-    dag_run = run(chargebee_dags, "canary_fails", CANARY.format(ids=ids))
+    dag_run = run(
+        chargebee_dags,
+        "canary_fails",
+        CANARY.format(ids=ids),
+        retries=2,
+        logical_date=RUN_DATE,
+    )
     assert str(dag_run.get_task_instance("close").state) == "failed"
     summary = xcom_of(dag_run, "close", key="chargebee_result")
     assert summary["stopped_early"] is True
@@ -134,7 +140,13 @@ def test_a_passing_canary_goes_on_with_the_rest(
     chargebee_dags: DagFolder, emulator: ChargebeeEmulator
 ) -> None:
     ids = emulator.seed(10, status="pending")
-    dag_run = run(chargebee_dags, "canary_passes", CANARY.format(ids=ids))
+    dag_run = run(
+        chargebee_dags,
+        "canary_passes",
+        CANARY.format(ids=ids),
+        retries=2,
+        logical_date=RUN_DATE,
+    )
     summary = xcom_of(dag_run, "close")
     assert summary["counts"] == {"done": 10}
     assert summary["total"] == 10 and summary["stopped_early"] is False
