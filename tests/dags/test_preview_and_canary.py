@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 import pendulum
 import pytest
 
@@ -11,6 +13,8 @@ from tests.dags.conftest import Output
 from tests.helpers import run, xcom_of
 
 RUN_DATE = pendulum.datetime(2026, 11, 2, tz="UTC")
+run_on_run_date = partial(run, retries=2, logical_date=RUN_DATE)
+"""The shared run(), with two retries, for RUN_DATE."""
 
 
 def with_params(params: str, *, native: bool = False) -> str:
@@ -32,7 +36,7 @@ def test_a_templated_dry_run_switch_switches(
     chargebee_dags: DagFolder, emulator: ChargebeeEmulator, switch: bool, native: bool, applied: int
 ) -> None:
     ids = emulator.seed(3, status="pending")
-    dag_run = run(
+    dag_run = run_on_run_date(
         chargebee_dags,
         "preview_switch",
         f"""
@@ -41,8 +45,6 @@ CloseInvoiceOperator.partial(task_id="mapped", dry_run="{{{{ params.dry }}}}").e
     invoice_ids=[{ids!r}])
 """,
         dag_arguments=with_params(f'{{"dry": {switch}}}', native=native),
-        retries=2,
-        logical_date=RUN_DATE,
     )
     assert dag_run.state == "success"
     assert xcom_of(dag_run, "bulk")["dry_run"] is switch
@@ -57,13 +59,11 @@ def test_anything_but_a_boolean_fails_naming_dry_run_without_a_retry(
     chargebee_dags: DagFolder, emulator: ChargebeeEmulator, output: Output, value: str
 ) -> None:
     ids = emulator.seed(2, status="pending")
-    dag_run = run(
+    dag_run = run_on_run_date(
         chargebee_dags,
         "preview_bad_switch",
         f'CloseInvoiceOperator(task_id="bulk", invoice_ids={ids!r}, dry_run="{{{{ params.dry }}}}")',
         dag_arguments=with_params(f"{{'dry': {value!r}}}", native=False),
-        retries=2,
-        logical_date=RUN_DATE,
     )
     ti = dag_run.get_task_instance("bulk")
     assert str(ti.state) == "failed"
@@ -76,15 +76,13 @@ def test_a_dry_run_says_so_and_lists_what_it_would_act_on(
     chargebee_dags: DagFolder, emulator: ChargebeeEmulator, output: Output
 ) -> None:
     emulator.seed(2, status="pending", amount_due=4_200, currency_code="EUR")
-    dag_run = run(
+    dag_run = run_on_run_date(
         chargebee_dags,
         "preview_log",
         """
 CloseInvoiceOperator(task_id="bulk", invoice_ids=["inv_000001", "inv_000002"], dry_run=True,
                      requests_per_minute=600, max_workers=2)
 """,
-        retries=2,
-        logical_date=RUN_DATE,
     )
     assert dag_run.state == "success"
     text = output.text()
@@ -99,12 +97,10 @@ def test_a_real_run_states_what_it_is_about_to_do(
     chargebee_dags: DagFolder, emulator: ChargebeeEmulator, output: Output
 ) -> None:
     ids = emulator.seed(3, status="payment_due", dunning_status="in_progress")
-    run(
+    run_on_run_date(
         chargebee_dags,
         "start_line",
         f"StopDunningOperator(task_id='stop', invoice_ids={ids!r}, requests_per_minute=1000)",
-        retries=2,
-        logical_date=RUN_DATE,
     )
     assert (
         "stopping dunning on 3 invoices at <= 1000/min with 8 workers, dry run: no" in output.text()
@@ -121,12 +117,10 @@ def test_a_failing_canary_leaves_the_rest_untouched(
 ) -> None:
     ids = emulator.seed(10, status="pending")
     ids.insert(1, "missing_1")
-    dag_run = run(
+    dag_run = run_on_run_date(
         chargebee_dags,
         "canary_fails",
         CANARY.format(ids=ids),
-        retries=2,
-        logical_date=RUN_DATE,
     )
     assert str(dag_run.get_task_instance("close").state) == "failed"
     summary = xcom_of(dag_run, "close", key="chargebee_result")
@@ -140,12 +134,10 @@ def test_a_passing_canary_goes_on_with_the_rest(
     chargebee_dags: DagFolder, emulator: ChargebeeEmulator
 ) -> None:
     ids = emulator.seed(10, status="pending")
-    dag_run = run(
+    dag_run = run_on_run_date(
         chargebee_dags,
         "canary_passes",
         CANARY.format(ids=ids),
-        retries=2,
-        logical_date=RUN_DATE,
     )
     summary = xcom_of(dag_run, "close")
     assert summary["counts"] == {"done": 10}

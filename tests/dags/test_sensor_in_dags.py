@@ -102,6 +102,13 @@ def test_deferrable_mode_in_a_dag_run(
     assert sensor_writes(emulator) == []
 
 
+MODES = [
+    'mode="poke", poke_interval=0.05',
+    'mode="reschedule", poke_interval=1',
+    "deferrable=True, poke_interval=0.05",
+]
+"""The sensor's arguments for each of its three modes."""
+
 BATCH_DAG_SOURCE = """
 import pendulum
 from airflow.sdk import DAG
@@ -130,15 +137,7 @@ def threading_payer(
     return thread
 
 
-@pytest.mark.parametrize(
-    "arguments",
-    [
-        'mode="poke", poke_interval=0.05',
-        'mode="reschedule", poke_interval=1',
-        "deferrable=True, poke_interval=0.05",
-    ],
-    ids=["poke", "reschedule", "deferrable"],
-)
+@pytest.mark.parametrize("arguments", MODES, ids=["poke", "reschedule", "deferrable"])
 def test_every_mode_waits_in_a_dag_run(
     chargebee_dags: DagFolder, emulator: ChargebeeEmulator, arguments: str
 ) -> None:
@@ -161,15 +160,7 @@ def test_every_mode_waits_in_a_dag_run(
     assert xcom_of(dag_run, "wait", key="_link_ChargebeeInvoiceLink") is None
 
 
-@pytest.mark.parametrize(
-    "arguments",
-    [
-        'mode="poke", poke_interval=0.05',
-        'mode="reschedule", poke_interval=1',
-        "deferrable=True, poke_interval=0.05",
-    ],
-    ids=["poke", "reschedule", "deferrable"],
-)
+@pytest.mark.parametrize("arguments", MODES, ids=["poke", "reschedule", "deferrable"])
 def test_a_rate_limit_never_ends_the_wait_in_any_mode(
     chargebee_dags: DagFolder,
     emulator: ChargebeeEmulator,
