@@ -16,7 +16,7 @@ import email.utils
 import json
 import logging
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -37,7 +37,7 @@ from airflow_provider_cb.client.errors import (
     ServerError,
 )
 from airflow_provider_cb.client.reading import too_slow
-from airflow_provider_cb.client.redaction import body_excerpt, credentials_of, redact
+from airflow_provider_cb.client.redaction import body_excerpt, credentials_of, redact, redact_chain
 
 log = logging.getLogger(__name__)
 
@@ -82,7 +82,7 @@ BY_CODE: Mapping[str, type[ChargebeeAPIError]] = {
     "http_method_not_supported": InvalidRequestError,
     "payment_processing_failed": InvalidRequestError,
 }
-"""``api_error_code`` -> class; the codes that mean Chargebee did not act are retryable."""
+"""``api_error_code`` -> class; the class says whether a retry can succeed."""
 
 NOT_PROCESSED_CODES = frozenset(
     {"site_not_ready", "site_read_only_mode", "internal_temporary_error", "db_connection_failure"}
@@ -260,7 +260,9 @@ def read_answer(response: httpx.Response, *, attempt: int, key: str | None) -> A
     )
 
 
-def transport_error(method: str, path: str, exc: httpx.HTTPError) -> ChargebeeTransportError:
+def transport_error(
+    method: str, path: str, exc: httpx.HTTPError, secrets: Sequence[str] = ()
+) -> ChargebeeTransportError:
     """An httpx failure as the client's own error, saying whether the request went out.
 
     A connection that could not be made at all (refused, unknown host, TLS
@@ -268,7 +270,7 @@ def transport_error(method: str, path: str, exc: httpx.HTTPError) -> ChargebeeTr
     meet it. A connect or pool timeout also sent nothing, but may pass on a retry.
     """
     cause = type(exc).__name__
-    detail = str(exc)
+    detail = redact(str(exc), secrets)
     if detail:
         cause += f": {detail[:200]}"
     if isinstance(exc, httpx.ConnectError):
@@ -277,22 +279,43 @@ def transport_error(method: str, path: str, exc: httpx.HTTPError) -> ChargebeeTr
     return ChargebeeTransportError(method, path, cause, sent=not never_sent)
 
 
-def closed_client_error(method: str, path: str, exc: RuntimeError) -> ChargebeeTransportError:
-    """The hook was closed while this request was on its way: final, as a retry would be too."""
-    error = ChargebeeTransportError(method, path, f"client closed during the request ({exc})")
+def runtime_error(
+    method: str, path: str, exc: RuntimeError, *, client_closed: bool, secrets: Sequence[str] = ()
+) -> ChargebeeTransportError:
+    """A ``RuntimeError`` during a send, named: final, as a retry would fail the same way.
+
+    httpx raises one when another thread has just closed the client; anything else is
+    named as what it is, since the request may or may not have gone out.
+    """
+    text = f"{type(exc).__name__}: {redact(str(exc), secrets)[:200]}"
+    cause = f"client closed during the request ({text})" if client_closed else text
+    error = ChargebeeTransportError(method, path, cause)
     error.retryable = False
     return error
 
 
 @contextlib.contextmanager
-def failures_as_errors(method: str, path: str, timeout: float) -> Iterator[None]:
-    """Turn what sending can raise (httpx errors, a closed client, the deadline) into ours."""
+def failures_as_errors(
+    method: str,
+    path: str,
+    timeout: float,
+    *,
+    secrets: Sequence[str] = (),
+    client_closed: Callable[[], bool] = lambda: False,
+) -> Iterator[None]:
+    """Turn what sending can raise (httpx errors, a closed client, the deadline) into ours.
+
+    The original stays attached as the cause, with every form of ``secrets`` cut out of
+    its text and its own causes', since a traceback prints them all.
+    """
     try:
         yield
     except httpx.HTTPError as exc:
-        raise transport_error(method, path, exc) from None
-    except TimeoutError:
-        raise too_slow(method, path, timeout) from None
+        redact_chain(exc, secrets)
+        raise transport_error(method, path, exc, secrets) from exc
+    except TimeoutError as exc:
+        raise too_slow(method, path, timeout) from exc
     except RuntimeError as exc:
-        # httpx refuses to send on a client another thread has just closed.
-        raise closed_client_error(method, path, exc) from None
+        redact_chain(exc, secrets)
+        closed = client_closed()
+        raise runtime_error(method, path, exc, client_closed=closed, secrets=secrets) from exc

@@ -63,7 +63,13 @@ class AsyncTransport(BaseTransport):
     async def _send_once(self, prepared: PreparedRequest, attempt: int) -> ApiResponse:
         method, path, timeout = prepared.method, prepared.path, self.settings.timeout
         async with self.budget.aturn(_sleep):
-            with failures_as_errors(method, path, timeout):
+            with failures_as_errors(
+                method,
+                path,
+                timeout,
+                secrets=(self.settings.api_key,),
+                client_closed=lambda: self._http.is_closed,
+            ):
                 # asyncio's timeout bounds the whole exchange; the deadline, the reading.
                 async with asyncio.timeout(timeout):
                     deadline = Deadline(timeout)

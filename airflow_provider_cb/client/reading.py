@@ -4,6 +4,12 @@ httpx's ``timeout`` bounds each network operation, so a server sending one byte
 just inside it can hold a request for ever, and it reads any answer whole into
 memory, however large it inflates. Here every operation of a request gets only
 the time left until one deadline, and answers are read in chunks up to a cap.
+
+Only public API is used: on the sync path httpcore's documented network-backend
+hook (:class:`DeadlineTransport` hands httpcore's pool a backend whose every read
+and write is cut to the time left), on the async path ``asyncio.timeout`` around
+the whole exchange; both check the deadline again at every chunk of the answer.
+The versions relied on are declared in ``pyproject.toml``.
 """
 
 from __future__ import annotations
@@ -126,13 +132,94 @@ class _DeadlineBackend(httpcore.NetworkBackend):
         self._inner.sleep(seconds)
 
 
-def deadline_transport(*, verify: ssl.SSLContext, limits: httpx.Limits) -> httpx.HTTPTransport:
-    """httpx's own transport, with connections that honour :func:`request_deadline`."""
-    transport = httpx.HTTPTransport(verify=verify, limits=limits)
-    # httpx offers no argument for the network backend; its pool keeps it here.
-    pool: Any = transport._pool
-    pool._network_backend = _DeadlineBackend(pool._network_backend)
-    return transport
+_HTTPCORE_TO_HTTPX: tuple[tuple[type[Exception], type[httpx.TransportError]], ...] = (
+    (httpcore.ConnectTimeout, httpx.ConnectTimeout),
+    (httpcore.ReadTimeout, httpx.ReadTimeout),
+    (httpcore.WriteTimeout, httpx.WriteTimeout),
+    (httpcore.PoolTimeout, httpx.PoolTimeout),
+    (httpcore.ConnectError, httpx.ConnectError),
+    (httpcore.ReadError, httpx.ReadError),
+    (httpcore.WriteError, httpx.WriteError),
+    (httpcore.RemoteProtocolError, httpx.RemoteProtocolError),
+    (httpcore.LocalProtocolError, httpx.LocalProtocolError),
+    (httpcore.UnsupportedProtocol, httpx.UnsupportedProtocol),
+    (httpcore.TimeoutException, httpx.TimeoutException),
+    (httpcore.NetworkError, httpx.NetworkError),
+    (httpcore.ProtocolError, httpx.ProtocolError),
+)
+"""httpcore's exceptions as httpx's, most specific first (both are public hierarchies)."""
+
+
+@contextlib.contextmanager
+def _as_httpx_errors(request: httpx.Request) -> Iterator[None]:
+    try:
+        yield
+    except Exception as exc:
+        for core, ours in _HTTPCORE_TO_HTTPX:
+            if isinstance(exc, core):
+                raise ours(str(exc), request=request) from exc
+        raise
+
+
+class _Body(httpx.SyncByteStream):
+    """httpcore's streamed body, its failures raised as httpx's."""
+
+    def __init__(self, request: httpx.Request, stream: Iterable[bytes]) -> None:
+        self._request = request
+        self._stream = stream
+
+    def __iter__(self) -> Iterator[bytes]:
+        with _as_httpx_errors(self._request):
+            yield from self._stream
+
+    def close(self) -> None:
+        close = getattr(self._stream, "close", None)
+        if close is not None:
+            close()
+
+
+class DeadlineTransport(httpx.BaseTransport):
+    """An httpx transport over httpcore's pool, whose connections honour :func:`request_deadline`.
+
+    httpx's own transport offers no way to choose httpcore's network backend; httpcore's
+    :class:`~httpcore.ConnectionPool` takes one as a documented argument, so this is
+    httpx's ``HTTPTransport`` reduced to what the client uses (HTTP/1.1, no proxy), built
+    from both libraries' public API only.
+    """
+
+    def __init__(self, *, verify: ssl.SSLContext, limits: httpx.Limits) -> None:
+        self._pool = httpcore.ConnectionPool(
+            ssl_context=verify,
+            max_connections=limits.max_connections,
+            max_keepalive_connections=limits.max_keepalive_connections,
+            keepalive_expiry=limits.keepalive_expiry,
+            network_backend=_DeadlineBackend(httpcore.SyncBackend()),
+        )
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        assert isinstance(request.stream, httpx.SyncByteStream)
+        url = request.url
+        core_request = httpcore.Request(
+            method=request.method,
+            url=httpcore.URL(
+                scheme=url.raw_scheme, host=url.raw_host, port=url.port, target=url.raw_path
+            ),
+            headers=request.headers.raw,
+            content=request.stream,
+            extensions=request.extensions,
+        )
+        with _as_httpx_errors(request):
+            answer = self._pool.handle_request(core_request)
+        assert isinstance(answer.stream, Iterable)
+        return httpx.Response(
+            status_code=answer.status,
+            headers=answer.headers,
+            stream=_Body(request, answer.stream),
+            extensions=answer.extensions,
+        )
+
+    def close(self) -> None:
+        self._pool.close()
 
 
 def too_slow(method: str, path: str, seconds: float) -> ChargebeeTransportError:

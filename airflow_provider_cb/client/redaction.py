@@ -130,6 +130,23 @@ def redact(text: str, secrets: Iterable[str]) -> str:
     return text
 
 
+def redact_chain(error: BaseException, secrets: Iterable[str]) -> None:
+    """Cut the secrets out of ``error``'s text and out of every exception chained to it.
+
+    An error raised ``from`` another keeps it as its cause, and a traceback prints the
+    cause's text too: no form of the key may ride along there.
+    """
+    secrets = tuple(secrets)
+    seen: set[int] = set()
+    current: BaseException | None = error
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        current.args = tuple(
+            redact(arg, secrets) if isinstance(arg, str) else arg for arg in current.args
+        )
+        current = current.__cause__ or current.__context__
+
+
 def body_excerpt(response: httpx.Response, secrets: Sequence[str] = ()) -> str:
     """A short, redacted quote of a body that is not Chargebee's JSON."""
     # Redact before cutting short, so no part of a secret survives at the cut.

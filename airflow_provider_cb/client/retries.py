@@ -56,22 +56,18 @@ def surely_not_processed(error: ChargebeeError) -> bool:
     return isinstance(error, ChargebeeTransportError) and not error.sent
 
 
-def should_retry(method: str, error: ChargebeeError, *, has_idempotency_key: bool) -> bool:
+def should_retry(error: ChargebeeError) -> bool:
     """Whether sending the same request again is both useful and safe.
 
-    Rate limits and 503s mean Chargebee did not act, so they are always retried. A
-    failure after the request may have been processed (read timeout, dropped
-    connection, other 5xx, unreadable body) is retried only when a repeat cannot
-    act twice: a GET, or a POST whose idempotency key makes Chargebee replay it.
+    Useful when the error says a later try can succeed: rate limits, 5xx, no
+    answer at all. Always safe: a GET only reads, and every POST carries an
+    idempotency key (the caller's, or one the transport sets) reused on every try,
+    so a repeat after Chargebee may already have acted is replayed, not acted twice.
     A host that refuses connections refuses every request, and a store that is down
     stays down within a request's retries: both end the request at once, so a bulk
     run stops instead of retrying invoice by invoice, and nothing goes out unbudgeted.
     """
-    if not error.retryable or isinstance(error, ConnectionFailedError | RateLimitStoreError):
-        return False
-    if surely_not_processed(error):
-        return True
-    return method == "GET" or has_idempotency_key
+    return error.retryable and not isinstance(error, ConnectionFailedError | RateLimitStoreError)
 
 
 def retry_delay(
@@ -118,13 +114,11 @@ class Attempts:
         path: str,
         *,
         max_retries: int,
-        has_idempotency_key: bool,
         block_seconds: float = SITE_BLOCK_SECONDS,
     ) -> None:
         self.method = method
         self.path = path
         self.max_retries = max_retries
-        self.has_idempotency_key = has_idempotency_key
         self.block_seconds = block_seconds
         self.number = 0
         self.may_have_acted = False
@@ -146,9 +140,7 @@ class Attempts:
             isinstance(error, ChargebeeTransportError) and not error.sent
         ):
             self.reached = True
-        if self.number > self.max_retries or not should_retry(
-            self.method, error, has_idempotency_key=self.has_idempotency_key
-        ):
+        if self.number > self.max_retries or not should_retry(error):
             raise error
         delay = retry_delay(self.number, error, block_seconds=self.block_seconds)
         log.warning(

@@ -224,7 +224,7 @@ class SharedBudget(RateBudget):
 
     def _take_slot(self) -> str:
         slot = uuid.uuid4().hex
-        limit = self.max_concurrent_requests or 0
+        limit = self.max_concurrent_requests  # from the settings: always a whole number >= 1
         while not self._call(
             self._take_script, [self._slots_key], [slot, limit, self._lease, STATE_TTL_SECONDS]
         ):

@@ -32,7 +32,7 @@ from airflow_provider_cb.client.encoding import RequestOrigin, encode_form
 from airflow_provider_cb.client.errors import ChargebeeError, ChargebeeValidationError
 from airflow_provider_cb.client.invoices import ApiVersion
 from airflow_provider_cb.client.ratebudget import RateBudget
-from airflow_provider_cb.client.reading import deadline_transport, read_capped, request_deadline
+from airflow_provider_cb.client.reading import DeadlineTransport, read_capped, request_deadline
 from airflow_provider_cb.client.retries import Attempts, Retry
 from airflow_provider_cb.client.settings import ClientSettings
 from airflow_provider_cb.client.sitebudget import budget_for
@@ -150,7 +150,6 @@ class BaseTransport:
             prepared.method,
             prepared.path,
             max_retries=self.settings.max_retries,
-            has_idempotency_key=prepared.idempotency_key is not None,
             block_seconds=self.settings.rate_limit_block_seconds,
         )
 
@@ -180,7 +179,7 @@ class Transport(BaseTransport):
         self._http = httpx.Client(
             **self.http_options(),
             transport=http_transport
-            or deadline_transport(verify=verifying_ssl_context(), limits=limits),
+            or DeadlineTransport(verify=verifying_ssl_context(), limits=limits),
         )
 
     def close(self) -> None:
@@ -232,7 +231,13 @@ class Transport(BaseTransport):
     def _send_once(self, prepared: PreparedRequest, attempt: int) -> ApiResponse:
         with self.budget.turn():
             with (
-                failures_as_errors(prepared.method, prepared.path, self.settings.timeout),
+                failures_as_errors(
+                    prepared.method,
+                    prepared.path,
+                    self.settings.timeout,
+                    secrets=(self.settings.api_key,),
+                    client_closed=lambda: self._http.is_closed,
+                ),
                 request_deadline(self.settings.timeout) as deadline,
             ):
                 streamed = self._http.send(prepared.build(self._http), stream=True)

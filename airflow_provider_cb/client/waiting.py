@@ -12,7 +12,11 @@ from collections import Counter
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from typing import Any, Literal
 
-from airflow_provider_cb.client.errors import ChargebeeValidationError
+from airflow_provider_cb.client.errors import (
+    ChargebeeError,
+    ChargebeeValidationError,
+    RateLimitError,
+)
 from airflow_provider_cb.client.invoices import DUNNING_STATUSES, INVOICE_STATUSES
 
 WaitOutcome = Literal["reached", "waiting", "unreachable"]
@@ -47,6 +51,15 @@ def check_targets(
             "target_statuses", "give at least one status or dunning status to wait for"
         )
     return checked[0], checked[1]
+
+
+def ends_wait(error: ChargebeeError) -> bool:
+    """Whether a read that failed with ``error`` ends the wait, in every mode alike.
+
+    A rate limit never does: the client has already waited as Chargebee told it, and
+    a busy site says nothing about the invoices, so the next poll simply comes later.
+    """
+    return not isinstance(error, RateLimitError)
 
 
 def wait_outcome(

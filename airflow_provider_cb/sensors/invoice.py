@@ -17,6 +17,7 @@ from airflow_provider_cb.client.waiting import (
     batch_event,
     check_targets,
     end_of_wait,
+    ends_wait,
     judge_batch,
     read_batches,
     wait_event,
@@ -125,6 +126,8 @@ class ChargebeeInvoiceSensor(ChargebeeBaseOperator, BaseSensorOperator):
         try:
             invoice = self.hook.get_invoice(invoice_id)
         except ChargebeeError as error:
+            if not self._ends_wait(error):
+                return None
             return wait_event("error", invoice_id, message=str(error), retryable=error.retryable)
         self.log.info(
             "invoice %s has status %s, dunning status %s",
@@ -143,11 +146,19 @@ class ChargebeeInvoiceSensor(ChargebeeBaseOperator, BaseSensorOperator):
                 page, _ = self.hook.get_conn().list_invoices_page(limit=BATCH_READ_SIZE, id=batch)
                 read.extend(page)
         except ChargebeeError as error:
+            if not self._ends_wait(error):
+                return None
             return batch_event("error", invoice_ids, message=str(error), retryable=error.retryable)
         event, progress = judge_batch(invoice_ids, read, *targets)
         if progress:
             self.log.info("%s", progress)
         return event
+
+    def _ends_wait(self, error: ChargebeeError) -> bool:
+        if ends_wait(error):
+            return True
+        self.log.warning("%s; reading again in %ss", error, self.poke_interval)
+        return False
 
     def execute_complete(self, context: Context, event: dict[str, Any]) -> dict[str, Any]:
         """End the wait from an event of the trigger or a poke: the record, or a failure."""

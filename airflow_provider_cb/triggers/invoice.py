@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from airflow.triggers.base import BaseTrigger, TriggerEvent
 
-from airflow_provider_cb.client.errors import ChargebeeError, RateLimitError
+from airflow_provider_cb.client.errors import ChargebeeError
 from airflow_provider_cb.client.validation import check_id, check_invoice_ids
 from airflow_provider_cb.client.waiting import (
     BATCH_READ_SIZE,
@@ -25,6 +25,7 @@ from airflow_provider_cb.client.waiting import (
     check_targets,
     describe_targets,
     end_of_wait,
+    ends_wait,
     judge_batch,
     read_batches,
     wait_event,
@@ -113,12 +114,11 @@ class ChargebeeInvoiceTrigger(BaseTrigger):
         while True:
             try:
                 event = await self._poll_once(hook)
-            except RateLimitError as error:
-                # The client waited as told and gave up; a busy site never ends the wait.
+            except ChargebeeError as error:
+                if ends_wait(error):
+                    return self._error_event(error)
                 self.log.warning("%s; polling again in %.1fs", error, self.poll_interval)
                 event = None
-            except ChargebeeError as error:
-                return self._error_event(error)
             if event is not None:
                 return event
             await _sleep(self.poll_interval)

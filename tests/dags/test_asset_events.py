@@ -8,7 +8,7 @@ import pendulum
 
 from airflow_provider_cb.testing import ChargebeeEmulator
 from airflow_provider_cb.testing.dags import DagFolder
-from tests.dags.test_operators_in_dags import run
+from tests.helpers import run
 
 URI = "chargebee://acme/invoices/closed"
 

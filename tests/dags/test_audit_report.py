@@ -8,8 +8,7 @@ from pathlib import Path
 from airflow_provider_cb.client.report import COLUMNS
 from airflow_provider_cb.testing import ChargebeeEmulator
 from airflow_provider_cb.testing.dags import DagFolder
-from tests.dags.test_operators_in_dags import dag_source, run, state_of
-from tests.helpers import xcom_of
+from tests.helpers import dag_source, run, state_of, xcom_of
 
 
 def rows_of(path: Path) -> list[dict[str, str]]:

@@ -2,34 +2,20 @@
 
 from __future__ import annotations
 
-from typing import Any
+from functools import partial
 
 import pendulum
 import pytest
 
 from airflow_provider_cb.testing import ChargebeeEmulator
 from airflow_provider_cb.testing.dags import DagFolder
-from tests.helpers import xcom_of
+from tests.helpers import run, xcom_of
 
 OCTOBER = pendulum.datetime(2026, 10, 1, tz="UTC")
-
-
-def monthly_dag(dag_id: str, body: str) -> str:
-    indented = "\n".join("    " + line for line in body.strip().splitlines())
-    return f"""
-import pendulum
-from airflow.sdk import DAG, CronDataIntervalTimetable
-from airflow_provider_cb.operators import *
-
-with DAG("{dag_id}", schedule=CronDataIntervalTimetable("0 0 1 * *", timezone="UTC"),
-         start_date=pendulum.datetime(2026, 1, 1, tz="UTC"), default_args={{"retries": 0}}) as dag:
-{indented}
-"""
-
-
-def run(chargebee_dags: DagFolder, dag_id: str, body: str, logical_date: Any = None) -> Any:
-    dag = chargebee_dags.load(dag_id, monthly_dag(dag_id, body))
-    return dag.test(logical_date=logical_date or OCTOBER.add(months=1))
+NOVEMBER = OCTOBER.add(months=1)
+MONTHLY = 'CronDataIntervalTimetable("0 0 1 * *", timezone="UTC")'
+run_monthly = partial(run, schedule=MONTHLY, logical_date=NOVEMBER)
+"""The shared run() for a monthly DAG, by default over the data interval of October."""
 
 
 @pytest.fixture
@@ -48,8 +34,10 @@ def test_selection_defaults_to_the_run_data_interval(
     emulator.seed(5, status="pending", prefix="sep_", date=in_october(1) - 1)
     emulator.seed(5, status="pending", prefix="nov_", date=int(OCTOBER.add(months=1).timestamp()))
     emulator.seed(5, status="paid", prefix="paid_", date=in_october(12))
-    dag_run = run(
-        chargebee_dags, "select_month", 'ListInvoicesOperator(task_id="select", status="pending")'
+    dag_run = run_monthly(
+        chargebee_dags,
+        "select_month",
+        'ListInvoicesOperator(task_id="select", status="pending")',
     )
     assert xcom_of(dag_run, "select") == october
 
@@ -60,7 +48,7 @@ def test_selection_filters_and_chunks(
     emulator.seed(7, status="payment_due", customer_id="cus_a", date=in_october(3))
     emulator.seed(3, status="not_paid", prefix="np_", customer_id="cus_a", date=in_october(3))
     emulator.seed(4, status="payment_due", prefix="other_", customer_id="cus_b", date=in_october(3))
-    dag_run = run(
+    dag_run = run_monthly(
         chargebee_dags,
         "select_filters",
         """
@@ -80,7 +68,7 @@ def test_max_results_fails_instead_of_truncating(
     chargebee_dags: DagFolder, emulator: ChargebeeEmulator
 ) -> None:
     emulator.seed(12, status="pending", date=in_october(5))
-    dag_run = run(
+    dag_run = run_monthly(
         chargebee_dags,
         "select_guard",
         'ListInvoicesOperator(task_id="select", status="pending", max_results=10)',
@@ -93,7 +81,7 @@ def test_chunks_expand_over_bulk_tasks(
     chargebee_dags: DagFolder, emulator: ChargebeeEmulator
 ) -> None:
     ids = emulator.seed(230, status="pending", date=in_october(20))
-    dag_run = run(
+    dag_run = run_monthly(
         chargebee_dags,
         "chunked_close",
         """
@@ -122,7 +110,11 @@ def test_fail_at_end_attempts_every_invoice_then_fails_listing_failures(
     chargebee_dags: DagFolder, emulator: ChargebeeEmulator
 ) -> None:
     seed_mix(emulator)
-    dag_run = run(chargebee_dags, "policy_at_end", BULK_MIX.format(policy="fail_at_end"))
+    dag_run = run_monthly(
+        chargebee_dags,
+        "policy_at_end",
+        BULK_MIX.format(policy="fail_at_end"),
+    )
     ti = dag_run.get_task_instance("close")
     assert str(ti.state) == "failed"
     summary = xcom_of(dag_run, "close", key="chargebee_result")
@@ -137,7 +129,11 @@ def test_fail_fast_stops_feeding_after_the_first_failure(
     chargebee_dags: DagFolder, emulator: ChargebeeEmulator
 ) -> None:
     seed_mix(emulator)
-    dag_run = run(chargebee_dags, "policy_fast", BULK_MIX.format(policy="fail_fast"))
+    dag_run = run_monthly(
+        chargebee_dags,
+        "policy_fast",
+        BULK_MIX.format(policy="fail_fast"),
+    )
     summary = xcom_of(dag_run, "close", key="chargebee_result")
     assert summary["stopped_early"] is True
     assert summary["processed"] < summary["total"]
@@ -148,10 +144,18 @@ def test_record_policy_succeeds_and_a_rerun_has_only_failures_left(
     chargebee_dags: DagFolder, emulator: ChargebeeEmulator
 ) -> None:
     seed_mix(emulator)
-    first = run(chargebee_dags, "policy_record", BULK_MIX.format(policy="record"))
+    first = run_monthly(
+        chargebee_dags,
+        "policy_record",
+        BULK_MIX.format(policy="record"),
+    )
     assert str(first.get_task_instance("close").state) == "success"
     emulator.add_invoice("missing_1", status="pending")
-    again = run(chargebee_dags, "policy_record_again", BULK_MIX.format(policy="record"))
+    again = run_monthly(
+        chargebee_dags,
+        "policy_record_again",
+        BULK_MIX.format(policy="record"),
+    )
     summary = xcom_of(again, "close")
     assert summary["counts"] == {"already_done": 3, "done": 1, "not_eligible": 1}
     assert emulator.count_applied() == 4
@@ -163,7 +167,7 @@ def test_bulk_requests_are_spaced_by_the_rate_budget(
 ) -> None:
     """At 600 a minute (10/s, a burst of 10) the emulator sees request n no sooner than (n-10)/10 s."""
     ids = emulator.seed(30, status="pending")
-    dag_run = run(
+    dag_run = run_monthly(
         chargebee_dags,
         "budgeted",
         f"CloseInvoiceOperator(task_id='close', invoice_ids={ids!r}, requests_per_minute=600, max_workers=8)",

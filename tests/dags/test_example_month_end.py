@@ -1,4 +1,9 @@
-"""The example month-end DAG, run by the real `airflow dags test` against the emulator."""
+"""The example month-end DAG, run by the real `airflow dags test` against the emulator.
+
+The DAG is the file users copy, but for its chunk size: 100 instead of 500, so that
+two chunks take 180 invoices, not 900 (exactly-once at scale is proven in
+tests/reliability at 2,000).
+"""
 
 from __future__ import annotations
 
@@ -18,14 +23,30 @@ from tests.helpers import REPO, airflow_cli
 MONTH = pendulum.datetime(2026, 10, 1, tz="UTC")
 # A run dated the first of a month closes the month before it (its data interval).
 RUN_DATE = MONTH.add(months=1).to_date_string()
-PENDING = 900
-CHUNKS = 2  # chunks of 500
+CHUNK_SIZE = 100
+PENDING = 180
+CHUNKS = 2
+DAGS_FOLDER = "CB_TEST_MONTH_END_DAGS"
+"""Where the test's copy of the example DAG is, for the ``airflow`` commands."""
+
+
+@pytest.fixture(autouse=True)
+def month_end_dag(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The example month-end DAG with chunks of :data:`CHUNK_SIZE`, in a folder of its own."""
+    source = (REPO / "example_dags" / "chargebee_month_end.py").read_text()
+    assert source.count("CHUNK_SIZE = 500") == 1, "the example DAG's chunk size moved"
+    folder = tmp_path / "dags"
+    folder.mkdir()
+    dag = folder / "chargebee_month_end.py"
+    dag.write_text(source.replace("CHUNK_SIZE = 500", f"CHUNK_SIZE = {CHUNK_SIZE}"))
+    monkeypatch.setenv(DAGS_FOLDER, str(folder))
+    return dag
 
 
 def airflow(emulator: ChargebeeEmulator, *args: str) -> str:
     env = {
         **os.environ,
-        "AIRFLOW__CORE__DAGS_FOLDER": str(REPO / "example_dags"),
+        "AIRFLOW__CORE__DAGS_FOLDER": os.environ[DAGS_FOLDER],
         # The DAG splits a real site's limit between chunks; the emulator limits nothing.
         "AIRFLOW_CONN_CHARGEBEE_DEFAULT": emulator.connection_json(lift_rate_budget=True),
     }
@@ -96,10 +117,10 @@ def test_month_end_closes_each_pending_invoice_of_the_month_exactly_once(
     first = airflow(emulator, "dags", "test", "chargebee_month_end", RUN_DATE, "-c", conf)
     assert f'month-end close: {{"done": {PENDING}}}' in first
     assert f"selected {PENDING} pending invoices dated 2026-10-01..2026-10-31 UTC" in first
-    assert "closing 500 invoices at <= " in first and "dry run: no" in first
+    assert f"closing {CHUNK_SIZE} invoices at <= " in first and "dry run: no" in first
     assert grid_labels(latest_run_id(emulator)) == [
-        "chunk 1/2: inv_000001…inv_000500 (500)",
-        "chunk 2/2: inv_000501…inv_000900 (400)",
+        "chunk 1/2: inv_000001…inv_000100 (100)",
+        "chunk 2/2: inv_000101…inv_000180 (80)",
     ]
     assert emulator.count_applied(action="close") == PENDING
     assert {a.invoice_id for a in emulator.applied_actions} == set(pending)

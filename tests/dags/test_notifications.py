@@ -6,7 +6,7 @@ from pathlib import Path
 
 from airflow_provider_cb.testing import ChargebeeEmulator
 from airflow_provider_cb.testing.dags import DagFolder
-from tests.dags.test_operators_in_dags import run, state_of
+from tests.helpers import run, state_of
 
 
 def test_the_summary_reaches_people_on_success_and_on_failure(

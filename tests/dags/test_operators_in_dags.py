@@ -4,35 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-import pendulum
 import pytest
 
 from airflow_provider_cb.testing import ChargebeeEmulator
 from airflow_provider_cb.testing.dags import DagFolder
-from tests.helpers import xcom_of
+from tests.helpers import dag_source, new_year, run, state_of, xcom_of
 
-HEADER = """
-import pendulum
-from airflow.sdk import DAG, task
-from airflow_provider_cb.operators import *
-
-with DAG("{dag_id}", schedule=None, start_date=pendulum.datetime(2026, 1, 1, tz="UTC"),
-         default_args={{"retries": 0}}) as dag:
-"""
-
-
-def dag_source(dag_id: str, body: str) -> str:
-    indented = "\n".join("    " + line for line in body.strip().splitlines())
-    return HEADER.format(dag_id=dag_id) + indented + "\n"
-
-
-def run(chargebee_dags: DagFolder, dag_id: str, body: str, **test_kwargs: Any) -> Any:
-    dag = chargebee_dags.load(dag_id, dag_source(dag_id, body))
-    return dag.test(**test_kwargs)
-
-
-def state_of(dag_run: Any, task_id: str, map_index: int = -1) -> str:
-    return str(dag_run.get_task_instance(task_id, map_index=map_index).state)
+PAY_BY = new_year(1)
+"""An expected payment date: 1 January next year, so the date never falls in the past."""
 
 
 def posts(emulator: ChargebeeEmulator) -> list[Any]:
@@ -60,9 +39,9 @@ CollectInvoiceOperator(task_id="collect", invoice_id="inv_000002")
 WriteOffInvoiceOperator(task_id="write_off", invoice_id="due_000001", comment="bad debt")
 StopDunningOperator(task_id="stop", invoice_id="due_000002")
 PauseDunningOperator(task_id="pause", invoice_id="due_000003",
-                     expected_payment_date="{{ macros.datetime(2031, 1, 1).isoformat() }}Z")
+                     expected_payment_date="{{ macros.datetime(YEAR, 1, 1).isoformat() }}Z")
 ResumeDunningOperator(task_id="resume", invoice_id="paused_1")
-""",
+""".replace("YEAR", str(PAY_BY.year)),
     )
     assert dag_run.state == "success"
     expected = {
@@ -79,9 +58,7 @@ ResumeDunningOperator(task_id="resume", invoice_id="paused_1")
         assert record["outcome"] == "done"
         assert record["status_after"] == status
         assert emulator.invoice(invoice_id)["status"] == status
-    assert emulator.invoice("due_000003")["expected_payment_date"] == int(
-        pendulum.datetime(2031, 1, 1, tz="UTC").timestamp()
-    )
+    assert emulator.invoice("due_000003")["expected_payment_date"] == int(PAY_BY.timestamp())
     assert emulator.invoice("paused_1").get("expected_payment_date") is None
     close = next(a for a in emulator.applied_actions if a.action == "close")
     assert close.params["comment"].startswith("closed by each_operator run manual__")
@@ -133,9 +110,8 @@ def test_a_second_run_reports_already_done_and_acts_on_nothing(
 ) -> None:
     emulator.seed(3, status="pending")
     body = 'CloseInvoiceOperator(task_id="close", invoice_ids="{{ params.ids }}")'
-    source = dag_source("rerun", body).replace(
-        'default_args={"retries": 0}',
-        'default_args={"retries": 0}, params={"ids": ["inv_000001", "inv_000002", "inv_000003"]}',
+    source = dag_source(
+        "rerun", body, dag_arguments='params={"ids": ["inv_000001", "inv_000002", "inv_000003"]}, '
     )
     dag = chargebee_dags.load("rerun", source)
     first = dag.test()

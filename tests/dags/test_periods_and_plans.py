@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import subprocess
-from typing import Any
 
 import pendulum
 import pytest
@@ -12,41 +11,10 @@ import pytest
 from airflow_provider_cb.testing import ChargebeeEmulator
 from airflow_provider_cb.testing.dags import DagFolder
 from tests.dags.conftest import Output
-from tests.helpers import airflow_cli, xcom_of
+from tests.helpers import airflow_cli, dag_source, run, state_of, xcom_of
 
 BERLIN = "Europe/Berlin"
 OCTOBER_BERLIN = pendulum.datetime(2026, 10, 1, tz=BERLIN)
-
-
-def dag_source(dag_id: str, schedule: str, body: str, dag_args: str = "") -> str:
-    indented = "\n".join("    " + line for line in body.strip().splitlines())
-    return f"""
-import pendulum
-from airflow.sdk import DAG, CronDataIntervalTimetable, CronTriggerTimetable, task
-from airflow_provider_cb.operators import *
-
-with DAG("{dag_id}", schedule={schedule}, start_date=pendulum.datetime(2020, 1, 1, tz="UTC"),
-         default_args={{"retries": 2, "retry_delay": pendulum.duration(seconds=1)}},
-         {dag_args}) as dag:
-{indented}
-"""
-
-
-def run(
-    chargebee_dags: DagFolder,
-    dag_id: str,
-    schedule: str,
-    body: str,
-    logical_date: Any,
-    dag_args: str = "",
-    run_conf: dict[str, Any] | None = None,
-) -> Any:
-    dag = chargebee_dags.load(dag_id, dag_source(dag_id, schedule, body, dag_args))
-    return dag.test(logical_date=logical_date, run_conf=run_conf)
-
-
-def state(dag_run: Any, task_id: str, map_index: int = -1) -> str:
-    return str(dag_run.get_task_instance(task_id, map_index=map_index).state)
 
 
 @pytest.fixture
@@ -79,17 +47,17 @@ def test_a_zero_length_interval_fails_without_a_request_or_a_retry(
     dag_run = run(
         chargebee_dags,
         "period_zero_length",
-        "None",
         """
 pending = ListInvoicesOperator(task_id="select", status="pending")
 CloseInvoiceOperator(task_id="close", invoice_ids=pending.output)
 """,
-        OCTOBER_BERLIN.add(months=1),
+        retries=2,
+        logical_date=OCTOBER_BERLIN.add(months=1),
     )
     ti = dag_run.get_task_instance("select")
     assert str(ti.state) == "failed"
     assert ti.try_number == 1
-    assert state(dag_run, "close") == "upstream_failed"
+    assert state_of(dag_run, "close") == "upstream_failed"
     assert [r for r in emulator.requests if r.path.startswith("/api/v2/invoices")] == []
     assert emulator.count_applied() == 0
     log = output.text()
@@ -104,9 +72,10 @@ def test_previous_month_is_the_calendar_month_in_the_timezone_whatever_the_cron_
     dag_run = run(
         chargebee_dags,
         "period_previous_month",
-        f'CronTriggerTimetable("0 3 1 * *", timezone="{BERLIN}")',
         f'ListInvoicesOperator(task_id="select", status="pending", period="previous_month", timezone="{BERLIN}")',
-        OCTOBER_BERLIN.add(months=1, hours=3),
+        schedule=f'CronTriggerTimetable("0 3 1 * *", timezone="{BERLIN}")',
+        retries=2,
+        logical_date=OCTOBER_BERLIN.add(months=1, hours=3),
     )
     assert sorted(xcom_of(dag_run, "select")) == sorted(october)
     plan = xcom_of(dag_run, "select", key="chargebee_plan")
@@ -129,9 +98,10 @@ def test_month_follows_the_logical_date_not_the_cron_hour(
     dag_run = run(
         chargebee_dags,
         "period_month",
-        f'CronDataIntervalTimetable("0 3 1 * *", timezone="{BERLIN}")',
         f'ListInvoicesOperator(task_id="select", status="pending", period="month", timezone="{BERLIN}")',
-        OCTOBER_BERLIN.add(hours=3),
+        schedule=f'CronDataIntervalTimetable("0 3 1 * *", timezone="{BERLIN}")',
+        retries=2,
+        logical_date=OCTOBER_BERLIN.add(hours=3),
     )
     assert sorted(xcom_of(dag_run, "select")) == sorted(october)
 
@@ -143,13 +113,13 @@ def test_an_explicit_date_filter_wins_and_all_must_be_written_out(
     dag_run = run(
         chargebee_dags,
         "period_explicit",
-        "None",
         f"""
 ListInvoicesOperator(task_id="before_october", status="pending", period="previous_month",
                      date={{"before": {int(OCTOBER_BERLIN.timestamp())}}})
 ListInvoicesOperator(task_id="everything", status="pending", period="all")
 """,
-        OCTOBER_BERLIN.add(months=1),
+        retries=2,
+        logical_date=OCTOBER_BERLIN.add(months=1),
     )
     assert xcom_of(dag_run, "before_october") == ["sep_last", "sep_edge"]
     assert len(xcom_of(dag_run, "everything")) == 6
@@ -167,9 +137,9 @@ def test_the_plan_sums_per_currency_and_names_the_largest(
     dag_run = run(
         chargebee_dags,
         "plan_sums",
-        "None",
         'ListInvoicesOperator(task_id="select", status=["pending", "paid"], period="previous_month")',
-        OCTOBER_BERLIN.add(months=1, days=2),
+        retries=2,
+        logical_date=OCTOBER_BERLIN.add(months=1, days=2),
     )
     assert len(xcom_of(dag_run, "select")) == 5, "the return value stays the list of ids"
     plan = xcom_of(dag_run, "select", key="chargebee_plan")
@@ -203,13 +173,13 @@ def test_max_amount_due_fails_the_selection_before_anything_acts(
     dag_run = run(
         chargebee_dags,
         "plan_guard",
-        "None",
         f"""
 pending = ListInvoicesOperator(task_id="select", status="pending", period="previous_month",
                                max_amount_due={limit!r})
 CloseInvoiceOperator(task_id="close", invoice_ids=pending.output)
 """,
-        OCTOBER_BERLIN.add(months=1, days=2),
+        retries=2,
+        logical_date=OCTOBER_BERLIN.add(months=1, days=2),
     )
     ti = dag_run.get_task_instance("select")
     assert str(ti.state) == expected
@@ -224,7 +194,6 @@ def test_an_empty_month_runs_the_chunked_close_and_everything_downstream(
     dag_run = run(
         chargebee_dags,
         "empty_month",
-        "None",
         """
 chunks = ListInvoicesOperator(task_id="select", status="pending", period="previous_month",
                               chunk_size=100)
@@ -232,12 +201,13 @@ close = CloseInvoiceOperator.partial(task_id="close").expand(invoice_ids=chunks.
 dunning = ListInvoicesOperator(task_id="after", status="payment_due", period="all")
 close >> dunning
 """,
-        OCTOBER_BERLIN.add(months=1, days=2),
+        retries=2,
+        logical_date=OCTOBER_BERLIN.add(months=1, days=2),
     )
     assert xcom_of(dag_run, "select") == [[]]
-    assert state(dag_run, "close", map_index=0) == "success"
+    assert state_of(dag_run, "close", map_index=0) == "success"
     assert xcom_of(dag_run, "close", map_index=0)["total"] == 0
-    assert state(dag_run, "after") == "success"
+    assert state_of(dag_run, "after") == "success"
     assert dag_run.state == "success"
     assert emulator.count_applied() == 0
     log = output.text()
@@ -261,10 +231,10 @@ def test_asuncion_closes_september_though_1_october_has_no_midnight(
     dag_run = run(
         chargebee_dags,
         "period_asuncion",
-        "None",
         f'ListInvoicesOperator(task_id="select", status="pending", period="previous_month", '
         f'timezone="{ASUNCION}")',
-        pendulum.datetime(2023, 10, 1, 7, tz="UTC"),
+        retries=2,
+        logical_date=pendulum.datetime(2023, 10, 1, 7, tz="UTC"),
     )
     assert sorted(xcom_of(dag_run, "select")) == ["sep_01", "sep_30"]
     assert f"selected 2 pending invoices dated 2023-09-01..2023-09-30 {ASUNCION}" in output.text()
@@ -289,7 +259,13 @@ def test_a_bare_date_west_of_utc_fails_naming_both_months(
 ) -> None:
     """`airflow dags test fin_month_end_ny 2026-11-01` closed September, and was green."""
     seed_september_and_october_in_new_york(emulator)
-    failed = run(chargebee_dags, "fin_month_end_ny", "None", NEW_YORK_MONTH_END, BARE_DATE)
+    failed = run(
+        chargebee_dags,
+        "fin_month_end_ny",
+        NEW_YORK_MONTH_END,
+        retries=2,
+        logical_date=BARE_DATE,
+    )
     ti = failed.get_task_instance("select")
     assert (str(ti.state), ti.try_number) == ("failed", 1)
     assert [r for r in emulator.requests if r.path.startswith("/api/v2/invoices")] == []
@@ -305,7 +281,7 @@ def test_airflow_dags_test_on_a_bare_date_fails_as_a_new_user_would_see_it(
     """The issue's command, as typed: `airflow dags test fin_month_end_ny_cli 2026-11-01`."""
     seed_september_and_october_in_new_york(emulator)
     chargebee_dags.load(
-        "fin_month_end_ny_cli", dag_source("fin_month_end_ny_cli", "None", NEW_YORK_MONTH_END)
+        "fin_month_end_ny_cli", dag_source("fin_month_end_ny_cli", NEW_YORK_MONTH_END)
     )
     done = subprocess.run(
         [*airflow_cli(), "dags", "test", "fin_month_end_ny_cli", "2026-11-01"],
@@ -327,10 +303,10 @@ def test_a_month_param_chooses_the_month(
     chosen = run(
         chargebee_dags,
         "fin_month_end_ny_month",
-        "None",
         NEW_YORK_MONTH_END.replace(")\n", ', month="{{ params.month }}")\n'),
-        BARE_DATE,
-        dag_args='params={"month": ""}',
+        retries=2,
+        dag_arguments='params={"month": ""}, ',
+        logical_date=BARE_DATE,
         run_conf={"month": "2026-10"},
     )
     assert xcom_of(chosen, "select") == ["oct_ny"]
@@ -347,10 +323,10 @@ def test_a_date_param_defaulting_to_empty_selects_nothing_and_fails(
     dag_run = run(
         chargebee_dags,
         "date_param_empty",
-        "None",
         'ListInvoicesOperator(task_id="select", status="pending", date="{{ params.date }}")',
-        OCTOBER_BERLIN,
-        dag_args='params={"date": {}}, render_template_as_native_obj=True',
+        retries=2,
+        dag_arguments='params={"date": {}}, render_template_as_native_obj=True, ',
+        logical_date=OCTOBER_BERLIN,
     )
     ti = dag_run.get_task_instance("select")
     assert (str(ti.state), ti.try_number) == ("failed", 1)
@@ -396,10 +372,10 @@ def test_templated_filters_and_guards_are_checked_once_rendered_and_never_widen(
     dag_run = run(
         chargebee_dags,
         f"templated_guards_{native}",
-        "None",
         GUARDS,
-        OCTOBER_BERLIN.add(months=1, hours=3),
-        dag_args=f"{GUARD_PARAMS}, render_template_as_native_obj={native}",
+        retries=2,
+        dag_arguments=f"{GUARD_PARAMS}, render_template_as_native_obj={native}, ",
+        logical_date=OCTOBER_BERLIN.add(months=1, hours=3),
     )
     log = output.text()
     for task_id, problem in REFUSED.items():
@@ -407,7 +383,7 @@ def test_templated_filters_and_guards_are_checked_once_rendered_and_never_widen(
         assert (str(ti.state), ti.try_number) == ("failed", 1), task_id
         if not native:
             assert f"{task_id}: {problem}" in log
-    assert state(dag_run, "guard_tight") == "failed"
+    assert state_of(dag_run, "guard_tight") == "failed"
     assert sorted(xcom_of(dag_run, "templated_ok")) == sorted(october)
     # Only the two tasks whose settings held listed anything.
     listed = [r.query for r in emulator.requests if r.path == "/api/v2/invoices"]

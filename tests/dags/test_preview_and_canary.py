@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from functools import partial
 
 import pendulum
 import pytest
@@ -10,19 +10,16 @@ import pytest
 from airflow_provider_cb.testing import ChargebeeEmulator
 from airflow_provider_cb.testing.dags import DagFolder
 from tests.dags.conftest import Output
-from tests.dags.test_periods_and_plans import dag_source
-from tests.helpers import xcom_of
+from tests.helpers import run, xcom_of
 
 RUN_DATE = pendulum.datetime(2026, 11, 2, tz="UTC")
+run_on_run_date = partial(run, retries=2, logical_date=RUN_DATE)
+"""The shared run(), with two retries, for RUN_DATE."""
 
 
-def run(
-    chargebee_dags: DagFolder, dag_id: str, body: str, params: str = "{}", native: bool = False
-) -> Any:
-    source = dag_source(dag_id, "None", body).replace(
-        "default_args=", f"params={params}, render_template_as_native_obj={native}, default_args="
-    )
-    return chargebee_dags.load(dag_id, source).test(logical_date=RUN_DATE)
+def with_params(params: str, *, native: bool = False) -> str:
+    """DAG arguments: the DAG's ``params`` (source text) and how templates render."""
+    return f"params={params}, render_template_as_native_obj={native}, "
 
 
 @pytest.fixture
@@ -39,7 +36,7 @@ def test_a_templated_dry_run_switch_switches(
     chargebee_dags: DagFolder, emulator: ChargebeeEmulator, switch: bool, native: bool, applied: int
 ) -> None:
     ids = emulator.seed(3, status="pending")
-    dag_run = run(
+    dag_run = run_on_run_date(
         chargebee_dags,
         "preview_switch",
         f"""
@@ -47,8 +44,7 @@ CloseInvoiceOperator(task_id="bulk", invoice_ids={ids!r}, dry_run="{{{{ params.d
 CloseInvoiceOperator.partial(task_id="mapped", dry_run="{{{{ params.dry }}}}").expand(
     invoice_ids=[{ids!r}])
 """,
-        params=f'{{"dry": {switch}}}',
-        native=native,
+        dag_arguments=with_params(f'{{"dry": {switch}}}', native=native),
     )
     assert dag_run.state == "success"
     assert xcom_of(dag_run, "bulk")["dry_run"] is switch
@@ -63,11 +59,11 @@ def test_anything_but_a_boolean_fails_naming_dry_run_without_a_retry(
     chargebee_dags: DagFolder, emulator: ChargebeeEmulator, output: Output, value: str
 ) -> None:
     ids = emulator.seed(2, status="pending")
-    dag_run = run(
+    dag_run = run_on_run_date(
         chargebee_dags,
         "preview_bad_switch",
         f'CloseInvoiceOperator(task_id="bulk", invoice_ids={ids!r}, dry_run="{{{{ params.dry }}}}")',
-        params=f"{{'dry': {value!r}}}",
+        dag_arguments=with_params(f"{{'dry': {value!r}}}", native=False),
     )
     ti = dag_run.get_task_instance("bulk")
     assert str(ti.state) == "failed"
@@ -80,7 +76,7 @@ def test_a_dry_run_says_so_and_lists_what_it_would_act_on(
     chargebee_dags: DagFolder, emulator: ChargebeeEmulator, output: Output
 ) -> None:
     emulator.seed(2, status="pending", amount_due=4_200, currency_code="EUR")
-    dag_run = run(
+    dag_run = run_on_run_date(
         chargebee_dags,
         "preview_log",
         """
@@ -105,7 +101,7 @@ def test_a_real_run_states_what_it_is_about_to_do(
     chargebee_dags: DagFolder, emulator: ChargebeeEmulator, output: Output
 ) -> None:
     ids = emulator.seed(3, status="payment_due", dunning_status="in_progress")
-    run(
+    run_on_run_date(
         chargebee_dags,
         "start_line",
         f"StopDunningOperator(task_id='stop', invoice_ids={ids!r}, requests_per_minute=1000)",
@@ -125,7 +121,11 @@ def test_a_failing_canary_leaves_the_rest_untouched(
 ) -> None:
     ids = emulator.seed(10, status="pending")
     ids.insert(1, "missing_1")
-    dag_run = run(chargebee_dags, "canary_fails", CANARY.format(ids=ids))
+    dag_run = run_on_run_date(
+        chargebee_dags,
+        "canary_fails",
+        CANARY.format(ids=ids),
+    )
     assert str(dag_run.get_task_instance("close").state) == "failed"
     summary = xcom_of(dag_run, "close", key="chargebee_result")
     assert summary["stopped_early"] is True
@@ -138,7 +138,11 @@ def test_a_passing_canary_goes_on_with_the_rest(
     chargebee_dags: DagFolder, emulator: ChargebeeEmulator
 ) -> None:
     ids = emulator.seed(10, status="pending")
-    dag_run = run(chargebee_dags, "canary_passes", CANARY.format(ids=ids))
+    dag_run = run_on_run_date(
+        chargebee_dags,
+        "canary_passes",
+        CANARY.format(ids=ids),
+    )
     summary = xcom_of(dag_run, "close")
     assert summary["counts"] == {"done": 10}
     assert summary["total"] == 10 and summary["stopped_early"] is False

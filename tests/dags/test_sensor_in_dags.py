@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 from collections.abc import Callable
@@ -101,6 +102,13 @@ def test_deferrable_mode_in_a_dag_run(
     assert sensor_writes(emulator) == []
 
 
+MODES = [
+    'mode="poke", poke_interval=0.05',
+    'mode="reschedule", poke_interval=1',
+    "deferrable=True, poke_interval=0.05",
+]
+"""The sensor's arguments for each of its three modes."""
+
 BATCH_DAG_SOURCE = """
 import pendulum
 from airflow.sdk import DAG
@@ -129,15 +137,7 @@ def threading_payer(
     return thread
 
 
-@pytest.mark.parametrize(
-    "arguments",
-    [
-        'mode="poke", poke_interval=0.05',
-        'mode="reschedule", poke_interval=1',
-        "deferrable=True, poke_interval=0.05",
-    ],
-    ids=["poke", "reschedule", "deferrable"],
-)
+@pytest.mark.parametrize("arguments", MODES, ids=["poke", "reschedule", "deferrable"])
 def test_every_mode_waits_in_a_dag_run(
     chargebee_dags: DagFolder, emulator: ChargebeeEmulator, arguments: str
 ) -> None:
@@ -158,3 +158,26 @@ def test_every_mode_waits_in_a_dag_run(
     assert sensor_writes(emulator) == []
     # Many invoices have no one page: the task carries no link and pushes no empty one.
     assert xcom_of(dag_run, "wait", key="_link_ChargebeeInvoiceLink") is None
+
+
+@pytest.mark.parametrize("arguments", MODES, ids=["poke", "reschedule", "deferrable"])
+def test_a_rate_limit_never_ends_the_wait_in_any_mode(
+    chargebee_dags: DagFolder,
+    emulator: ChargebeeEmulator,
+    monkeypatch: pytest.MonkeyPatch,
+    arguments: str,
+) -> None:
+    # No retries in the client: each 429 reaches the sensor (or the trigger) as an error.
+    connection = json.loads(emulator.connection_json())
+    connection["extra"]["max_retries"] = 0
+    monkeypatch.setenv("AIRFLOW_CONN_CHARGEBEE_DEFAULT", json.dumps(connection))
+    emulator.add_invoice("inv_1", status="paid")
+    emulator.faults.script(["rate_limit_no_retry_after"] * 2, only_methods=["GET"])
+
+    dag_id = "sensor_rate_limited_" + arguments.split("=")[0].strip()
+    dag_run = run_sensor_dag(chargebee_dags, dag_id, arguments)
+
+    assert dag_run.state == "success"
+    assert xcom_of(dag_run, "wait")["status"] == "paid"
+    assert [r.status for r in emulator.requests if r.method == "GET"] == [429, 429, 200]
+    assert sensor_writes(emulator) == []

@@ -23,8 +23,11 @@ from airflow_provider_cb.testing import ChargebeeEmulator
 from airflow_provider_cb.testing.dags import DagFolder
 from airflow_provider_cb.testing.pytest_plugin import CONNECTION_ENV
 from airflow_provider_cb.testing.wire import Dialect
-from tests.dags.test_operators_in_dags import dag_source, posts, run, state_of
-from tests.helpers import xcom_of
+from tests.dags.test_operators_in_dags import posts
+from tests.helpers import dag_source, new_year, run, state_of, xcom_of
+
+PAY_BY = new_year(1).format("YYYY-MM-DDTHH:mm:ss") + "Z"
+"""An expected payment date: 1 January next year, so the date never falls in the past."""
 
 DIALECTS = [
     pytest.param(Dialect(conflict_status=409), id="409"),
@@ -187,9 +190,9 @@ def test_a_replayed_pause_reports_a_resume_made_since(
     chargebee_dags: DagFolder, emulator: ChargebeeEmulator
 ) -> None:
     emulator.add_invoice("due_1", status="payment_due")
-    pause = """
+    pause = f"""
 PauseDunningOperator(task_id="pause", invoice_id="due_1", idempotency_key="pause-due-1",
-                     if_not_eligible="succeed", expected_payment_date="2031-01-01T00:00:00Z")
+                     if_not_eligible="succeed", expected_payment_date="{PAY_BY}")
 """
     dag = chargebee_dags.load("pause_replay", dag_source("pause_replay", pause))
     assert xcom_of(dag.test(), "pause")["outcome"] == "done"
@@ -208,20 +211,26 @@ PauseDunningOperator(task_id="pause", invoice_id="due_1", idempotency_key="pause
 def test_re_pausing_until_another_date_says_so(
     chargebee_dags: DagFolder, emulator: ChargebeeEmulator
 ) -> None:
-    emulator.add_invoice("due_1", status="payment_due", expected_payment_date=1_924_992_000)
+    paused_until, asked = new_year(1), new_year(2)
+    emulator.add_invoice(
+        "due_1", status="payment_due", expected_payment_date=int(paused_until.timestamp())
+    )
     dag_run = run(
         chargebee_dags,
         "repause",
-        """
+        f"""
 PauseDunningOperator(task_id="pause", invoice_id="due_1",
-                     expected_payment_date="2032-01-01T00:00:00Z")
+                     expected_payment_date="{asked.format("YYYY-MM-DDTHH:mm:ss")}Z")
 """,
     )
     assert state_of(dag_run, "pause") == "failed"
     record = xcom_of(dag_run, "pause", key="chargebee_result")
     assert record["outcome"] == "not_eligible"
-    assert record["reason"] == "already done with expected_payment_date 1924992000, not 1956528000"
-    assert emulator.invoice("due_1")["expected_payment_date"] == 1_924_992_000
+    assert record["reason"] == (
+        f"already done with expected_payment_date {int(paused_until.timestamp())}, "
+        f"not {int(asked.timestamp())}"
+    )
+    assert emulator.invoice("due_1")["expected_payment_date"] == int(paused_until.timestamp())
 
 
 def assert_every_touched_invoice_recorded(

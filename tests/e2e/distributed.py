@@ -151,16 +151,35 @@ def _worker_ready(worker: Process) -> bool | None:
     return " ready." in worker.log.read_text(errors="replace") or None
 
 
+def install_dags(folder: Path, edits: Mapping[str, str]) -> None:
+    """Copy the example DAGs into the DAGs folder, each ``old: new`` edit made exactly once."""
+    made = []
+    for dag_file in DAG_FILES:
+        source = dag_file.read_text()
+        for old, new in edits.items():
+            if old in source:
+                assert source.count(old) == 1, f"{dag_file.name} has {old!r} more than once"
+                source = source.replace(old, new)
+                made.append(old)
+        (folder / dag_file.name).write_text(source)
+    assert sorted(made) == sorted(edits), f"no example DAG has {set(edits) - set(made)}"
+
+
 @contextmanager
-def distributed_airflow(folder: Path, emulator: ChargebeeEmulator) -> Iterator[Cluster]:
-    """Start everything, wait until usable, yield; stop every process on the way out."""
+def distributed_airflow(
+    folder: Path, emulator: ChargebeeEmulator, dag_edits: Mapping[str, str] | None = None
+) -> Iterator[Cluster]:
+    """Start everything, wait until usable, yield; stop every process on the way out.
+
+    ``dag_edits`` are made to the example DAGs' text (e.g. a smaller chunk size) so that
+    a test runs the DAG users copy, scaled to the test.
+    """
     with ExitStack() as stack:
         database = start_postgres(folder, stack)
         store = stack.enter_context(RedisServer())
         home = folder / "home"
         (home / "dags").mkdir(parents=True)
-        for dag_file in DAG_FILES:
-            (home / "dags" / dag_file.name).symlink_to(dag_file)
+        install_dags(home / "dags", dag_edits or {})
         port = free_port()
         env = _celery_environment(home, port, emulator, database, store)
         _migrate(env)

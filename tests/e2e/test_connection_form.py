@@ -1,8 +1,9 @@
 """The add-connection form of the live Airflow UI, rendered by headless Chromium.
 
 It proves that Airflow builds the Chargebee form from ``get_provider_info`` (labels,
-placeholders, the password field, hidden built-in fields) and saves the screenshots
-that docs/connection.md shows.
+placeholders, the password field, hidden built-in fields) and takes the screenshots
+that docs/connection.md shows: into a temporary folder, so that a test run leaves the
+checkout as it was; ``scripts/refresh-screenshots.sh`` writes them to docs/images.
 """
 
 from __future__ import annotations
@@ -16,7 +17,6 @@ import pytest
 from airflow_provider_cb.get_provider_info import CONN_FIELDS, UI_FIELD_BEHAVIOUR
 from tests.e2e.browser import CHROMIUM, Page, chromium_page
 from tests.e2e.live import LiveAirflow
-from tests.helpers import REPO
 
 pytestmark = [
     pytest.mark.slow,
@@ -26,7 +26,8 @@ pytestmark = [
     ),
 ]
 
-IMAGES = REPO / "docs" / "images"
+SCREENSHOT_DIR = "CHARGEBEE_SCREENSHOT_DIR"
+"""Where the screenshots go when set (scripts/refresh-screenshots.sh sets docs/images)."""
 DIALOG = "document.querySelector('[role=dialog]')"
 LABELS = f"[...{DIALOG}.querySelectorAll('label')].map(l => l.textContent.replace('*', '').trim())"
 INPUTS = (
@@ -63,21 +64,22 @@ def open_chargebee_form(page: Page, base_url: str) -> None:
     page.wait_for("the Chargebee fields", f"{LABELS}.includes('Site')")
 
 
-def test_add_connection_form_shows_the_chargebee_fields(live: LiveAirflow) -> None:
-    IMAGES.mkdir(exist_ok=True)
+def test_add_connection_form_shows_the_chargebee_fields(live: LiveAirflow, tmp_path: Path) -> None:
+    images = Path(os.environ.get(SCREENSHOT_DIR) or tmp_path)
+    images.mkdir(parents=True, exist_ok=True)
     with chromium_page() as page:
         open_chargebee_form(page, live.base_url)
         labels = set(page.evaluate(LABELS))
         inputs = page.evaluate(INPUTS)
         page.type_into(f"{DIALOG}.querySelector('input[name=connection_id]')", "chargebee_default")
         page.type_into(f"{DIALOG}.querySelector('input[name=host]')", "acme")
-        page.screenshot(DIALOG, IMAGES / "connection-form.png")
+        page.screenshot(DIALOG, images / "connection-form.png")
         page.click(button("Extra Fields"))
         page.wait_for(
             "the extra fields to open",
             f"{button('Extra Fields')}.getAttribute('aria-expanded') === 'true'",
         )
-        page.screenshot(DIALOG, IMAGES / "connection-form-extra-fields.png")
+        page.screenshot(DIALOG, images / "connection-form-extra-fields.png")
 
     assert {"Description", "Site", "API key", "Port"} <= labels
     assert {field["label"] for field in CONN_FIELDS.values()} <= labels
@@ -87,5 +89,5 @@ def test_add_connection_form_shows_the_chargebee_fields(live: LiveAirflow) -> No
     assert {name: inputs[name]["placeholder"] for name in placeholders} == placeholders
     assert {f"element_{name}" for name in CONN_FIELDS} <= set(inputs)
     for image in ("connection-form.png", "connection-form-extra-fields.png"):
-        width, height = png_size(IMAGES / image)
+        width, height = png_size(images / image)
         assert width > 600 and height > 600, f"{image} is {width}x{height}"

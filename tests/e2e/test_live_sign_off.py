@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import pendulum
@@ -11,7 +10,6 @@ from tests.e2e.live import LiveAirflow, poll
 
 DAG_ID = "chargebee_write_off_old_debt"
 APPROVAL = "approve_write_off"
-PARK_SECONDS = 15.0
 
 
 def hitl(run_id: str) -> str:
@@ -29,10 +27,18 @@ def await_approval(live: LiveAirflow, run_id: str) -> dict[str, object]:
     except TimeoutError as error:
         states = {ti["task_id"]: ti["state"] for ti in live.task_instances(DAG_ID, run_id)}
         raise AssertionError(f"{error}; task states {states}\n{live.tails()}") from None
-    # As a person would, answer some seconds later: Airflow 3.3.2 fails a task whose answer
-    # lands before the executor has reported the parked workload (about 5 s after it parks).
-    time.sleep(PARK_SECONDS)
+    # Airflow 3.3.2 fails a task whose answer lands before the executor has reported the
+    # parked workload (about 5 s after it parks): answer once the scheduler has that report.
+    poll("the executor's report of the parked task", lambda: parked(live, run_id), 60, 0.2)
     return dict(live.get(hitl(run_id)))
+
+
+def parked(live: LiveAirflow, run_id: str) -> bool | None:
+    """Whether the scheduler has logged the executor's event for the parked approval task."""
+    (scheduler,) = [process for process in live.processes if process.name == "scheduler"]
+    key = f"task_id='{APPROVAL}', run_id='{run_id}'"
+    lines = scheduler.log.read_text(errors="replace").splitlines()
+    return any("Received executor event" in line and key in line for line in lines) or None
 
 
 def answer(live: LiveAirflow, run_id: str, option: str) -> dict[str, object]:

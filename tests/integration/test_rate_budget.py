@@ -43,8 +43,8 @@ def in_parallel(workers: int, calls: list[Callable[[], object]]) -> list[BaseExc
 def test_reads_and_writes_at_the_limit_draw_no_429(emulator: ChargebeeEmulator) -> None:
     ids = emulator.seed(60)
     emulator.rate_limit_window = "token_bucket"
-    emulator.requests_per_minute = 1200
-    with client_for(emulator, requests_per_minute=1200) as client:
+    emulator.requests_per_minute = 3000
+    with client_for(emulator, requests_per_minute=3000) as client:
         calls: list[Callable[[], object]] = []
         for invoice_id in ids:
             calls.append(lambda i=invoice_id: client.get_invoice(i))
@@ -104,24 +104,29 @@ def test_the_default_cap_lets_the_workers_run_side_by_side(emulator: ChargebeeEm
     assert emulator.max_in_flight > 4
 
 
+INVOICES_TO_SETTLE = 420
+"""The bucket holds one second of the limit: 20% over it, the first 429 comes after about
+5 s (300 reads at 3600/min); the rest show none come after."""
+
+
 def test_a_budget_20_percent_too_high_settles_on_the_limit(
     emulator: ChargebeeEmulator, caplog: pytest.LogCaptureFixture
 ) -> None:
-    ids = emulator.seed(150)
+    ids = emulator.seed(INVOICES_TO_SETTLE)
     emulator.rate_limit_window = "token_bucket"
-    emulator.requests_per_minute = 600
+    emulator.requests_per_minute = 3000
     with (
         caplog.at_level(logging.WARNING, logger="airflow_provider_cb.client.ratebudget"),
-        client_for(emulator, requests_per_minute=720) as client,
+        client_for(emulator, requests_per_minute=3600) as client,
     ):
         errors = in_parallel(8, [lambda i=invoice_id: client.get_invoice(i) for invoice_id in ids])
         learned = client.transport.budget.requests_per_minute
 
-    assert errors == [None] * 150
-    assert learned == pytest.approx(600)
+    assert errors == [None] * INVOICES_TO_SETTLE
+    assert learned == pytest.approx(3000)
     assert 1 <= emulator.rate_limited_count <= 8  # the workers in flight when it tripped
     lowered = [r.getMessage() for r in caplog.records if "pacing at" in r.getMessage()]
-    assert lowered == ["Chargebee answered 429 at 720/min; pacing at 600/min from now on"]
+    assert lowered == ["Chargebee answered 429 at 3600/min; pacing at 3000/min from now on"]
     answered = [record.status for record in emulator.requests]
     last_429 = max(n for n, status in enumerate(answered) if status == 429)
     assert len(answered) - last_429 > 80  # then none: the rest of the run went through

@@ -112,7 +112,7 @@ def test_two_processes_share_one_budget_at_the_limit(
 ) -> None:
     """A token bucket holding one second: two processes each pacing at the limit would
     overrun it within a second or two; sharing one budget, they never do."""
-    limit = 1200
+    limit = 3000
     ids = emulator.seed(200)
     emulator.rate_limit_window = "token_bucket"
     emulator.requests_per_minute = limit

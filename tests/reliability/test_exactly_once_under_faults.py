@@ -1,16 +1,18 @@
-"""Exactly-once under faults: 2,000 invoices per action, about 10% of requests faulted.
+"""Exactly-once under faults: a bulk task with about 10% of requests faulted.
 
 Each bulk task runs in a real Airflow DAG run (``dag.test()``) against the emulator,
 which injects every fault kind it knows at a fixed seed. The task has no Airflow
 retries: the client's own retries (``max_retries`` 10) must carry it through.
 With faults drawn independently at 10% per request, one request fails for good
-only if 11 attempts in a row are faulted: 1e-11 per request, under 1e-7 for the
-6,000 actions of this module.
+only if 11 attempts in a row are faulted: 1e-11 per request.
+
+Scale is proven once in CI (close, 2,000 invoices); the other cases run at 200
+invoices, and at 2,000 as long proofs (``pytest -m long``).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import Literal
 
 import pytest
@@ -30,7 +32,7 @@ from tests.reliability.support import (
     use_connection,
 )
 
-INVOICES = 2000
+AT_SCALE = 2000
 MAX_RETRIES = 10
 FAULT_SEED = 20261031
 
@@ -42,18 +44,25 @@ class BulkCase:
     seed_status: str
     target_status: str
     conflict_status: Literal[400, 409] = 409
+    invoices: int = 200
 
     @property
     def name(self) -> str:
-        return f"{self.action}-{self.conflict_status}"
+        return f"{self.action}-{self.conflict_status}-{self.invoices}"
 
 
-CASES = [
-    BulkCase("close", "CloseInvoiceOperator", "pending", "payment_due"),
+_CLOSE = BulkCase("close", "CloseInvoiceOperator", "pending", "payment_due")
+_OTHERS = [
     BulkCase("close", "CloseInvoiceOperator", "pending", "payment_due", conflict_status=400),
     BulkCase("write_off", "WriteOffInvoiceOperator", "payment_due", "paid"),
     BulkCase("stop_dunning", "StopDunningOperator", "payment_due", "not_paid"),
 ]
+CASES = [
+    BulkCase(**{**asdict(_CLOSE), "invoices": AT_SCALE}),
+    *_OTHERS,
+    *(BulkCase(**{**asdict(case), "invoices": AT_SCALE}) for case in _OTHERS),
+]
+"""Close at scale, the others at 200 in CI and at scale as long proofs."""
 
 SOURCE = """
 import pendulum
@@ -75,7 +84,17 @@ def test_the_fault_mix_covers_every_kind_at_about_ten_percent() -> None:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("case", CASES, ids=[case.name for case in CASES])
+@pytest.mark.parametrize(
+    "case",
+    [
+        pytest.param(
+            case,
+            id=case.name,
+            marks=[pytest.mark.long] if case.invoices == AT_SCALE and case != CASES[0] else [],
+        )
+        for case in CASES
+    ],
+)
 def test_bulk_action_under_faults_acts_exactly_once(
     case: BulkCase,
     chargebee_dags: DagFolder,
@@ -86,12 +105,13 @@ def test_bulk_action_under_faults_acts_exactly_once(
     emulator = chargebee_emulator
     emulator.dialect = Dialect(conflict_status=case.conflict_status)
     dunning = "in_progress" if case.seed_status == "payment_due" else None
-    ids = emulator.seed(INVOICES, status=case.seed_status, dunning_status=dunning)
+    invoices = case.invoices
+    ids = emulator.seed(invoices, status=case.seed_status, dunning_status=dunning)
     use_connection(monkeypatch, emulator, timeout=CLIENT_TIMEOUT, max_retries=MAX_RETRIES)
     emulator.faults.slow_seconds = SLOW_SECONDS
     emulator.faults.set_rates(FAULT_MIX, seed=FAULT_SEED + CASES.index(case))
-    dag_id = f"faults_{case.action}_{case.conflict_status}"
-    source = SOURCE.format(operator=case.operator, count=INVOICES, dag_id=dag_id)
+    dag_id = f"faults_{case.action}_{case.conflict_status}_{invoices}"
+    source = SOURCE.format(operator=case.operator, count=invoices, dag_id=dag_id)
     dag_run = chargebee_dags.load(dag_id, source).test()
     emulator.faults.clear()
     settle(emulator)
@@ -106,11 +126,11 @@ def test_bulk_action_under_faults_acts_exactly_once(
     # Every invoice acted on exactly once, none lost; a replay is counted apart.
     replayed = summary["counts"].get("replayed", 0)
     assert summary["counts"] == {
-        "done": INVOICES - replayed,
+        "done": invoices - replayed,
         **({"replayed": replayed} if replayed else {}),
     }
     assert summary["stopped_early"] is False
-    assert emulator.count_applied(case.action) == INVOICES
+    assert emulator.count_applied(case.action) == invoices
     assert sorted(a.invoice_id for a in emulator.applied_actions) == ids
     assert emulator.duplicates() == {}
     assert lost == []
@@ -122,15 +142,18 @@ def test_bulk_action_under_faults_acts_exactly_once(
     assert keys == {i: {derive_key(identity, case.action, i)} for i in ids}
     # The faults were really injected, every kind of them, and every one was retried.
     assert injected == emulator.faults.injected
-    assert set(injected) == set(FAULT_KINDS)
+    if invoices == AT_SCALE:
+        assert set(injected) == set(FAULT_KINDS)
+    else:  # ~20 faults over 11 kinds: every kind is proven at scale, most of them here
+        assert len(injected) >= len(FAULT_KINDS) // 2
     assert sum(injected.values()) >= 0.05 * len(requests)
     # Each replay is read back once (its invoice may have changed since): not a retry.
-    assert summary["retries"] == len(requests) - INVOICES - replayed
+    assert summary["retries"] == len(requests) - invoices - replayed
     assert summary["retries"] >= sum(injected.values())
 
     figures.record(
         f"exactly_once_{case.name}",
-        invoices=INVOICES,
+        invoices=invoices,
         requests=len(requests),
         faults=sum(injected.values()),
         faults_by_kind=dict(sorted(injected.items())),
