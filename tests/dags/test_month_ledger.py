@@ -16,7 +16,10 @@ import pendulum
 import pytest
 
 from airflow_provider_cb.testing import ChargebeeEmulator
-from tests.dags.test_example_month_end import RUN_DATE, airflow
+from tests.dags.test_example_month_end import RUN_DATE, airflow, month_end_dag
+
+# The example DAG in a folder of its own, where ``airflow`` finds it.
+pytestmark = pytest.mark.usefixtures(month_end_dag.__name__)
 
 OCTOBER = pendulum.datetime(2026, 10, 12, tz="UTC")
 
