@@ -12,6 +12,7 @@ effect. Outcomes claim only what the evidence shows:
 ``failed``        an error, or an answer that did not show the effect; ``retryable`` says
                   whether a re-run can help
 ``would_act``     dry run: the action would act on the invoice
+``not_sent``      no request was sent for the invoice: the run stopped first
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ from airflow_provider_cb.client.invoices import (
     ineligibility_reason,
 )
 
-Outcome = Literal["done", "already_done", "not_eligible", "failed", "would_act"]
+Outcome = Literal["done", "already_done", "not_eligible", "failed", "would_act", "not_sent"]
 AMOUNT_FIELDS = ("customer_id", "currency_code", "total", "amount_due", "write_off_amount")
 
 
