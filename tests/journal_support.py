@@ -110,3 +110,22 @@ def kill_when_applied(
         output, _ = process.communicate(timeout=60)
     assert process.returncode == -signal.SIGKILL
     return output
+
+
+def clear_task(dag_id: str, task_id: str, run_id: str) -> None:
+    """``airflow tasks clear`` for one task instance, through the function the CLI and UI call."""
+    from airflow.models.taskinstance import TaskInstance, clear_task_instances
+    from airflow.utils.session import create_session
+    from sqlalchemy import select
+
+    with create_session() as session:
+        tis = list(
+            session.scalars(
+                select(TaskInstance).where(
+                    TaskInstance.dag_id == dag_id,
+                    TaskInstance.task_id == task_id,
+                    TaskInstance.run_id == run_id,
+                )
+            )
+        )
+        clear_task_instances(tis, session)
