@@ -77,7 +77,7 @@ class JournalStore(Protocol):
 
 
 class MemoryStore:
-    """A store in a dict: for code run outside Airflow and for tests."""
+    """A store in a dict, of JSON copies as a real store keeps: for code run outside Airflow."""
 
     def __init__(self) -> None:
         self.values: dict[str, Any] = {}
@@ -86,7 +86,7 @@ class MemoryStore:
         return self.values.get(key, default)
 
     def set(self, key: str, value: Any) -> None:
-        self.values[key] = value
+        self.values[key] = json.loads(_json(value))
 
     def delete(self, key: str) -> None:
         self.values.pop(key, None)
