@@ -172,13 +172,19 @@ def format_minor(amount: int) -> str:
 
 
 def result_message(result: Mapping[str, Any], *, title: str | None = None) -> str:
-    """A task's record or bulk summary as a short message for people (email, chat)."""
+    """A task's record or bulk summary as a short message for people (email, chat).
+
+    A preview says ``DRY RUN`` first: nothing it lists was done.
+    """
     action = result.get("action", "chargebee")
-    lines = [title or f"Chargebee {action}"]
+    dry_run = bool(result.get("dry_run"))
+    lines = [("DRY RUN: " if dry_run else "") + (title or f"Chargebee {action}")]
+    if len(result.get("tries") or ()) > 1:
+        lines.append("over tries " + ", ".join(str(n) for n in result["tries"]))
     if "counts" in result:
         counts = result["counts"]
         listed = ", ".join(f"{outcome} {n}" for outcome, n in sorted(counts.items()))
-        dry = " (dry run)" if result.get("dry_run") else ""
+        dry = " (dry run: nothing was sent)" if dry_run else ""
         lines.append(
             f"{result.get('processed', 0)} of {result.get('total', 0)} invoices{dry}: "
             f"{listed or 'nothing to do'}"
@@ -207,9 +213,12 @@ def result_message(result: Mapping[str, Any], *, title: str | None = None) -> st
         lines.append(f"- and {len(attention) - 10} more")
     if result.get("report_path"):
         lines.append(f"report: {result['report_path']}")
+    if result.get("report_error"):
+        lines.append(f"the report could not be written: {result['report_error']}")
     return "\n".join(lines)
 
 
 def result_markdown(result: Mapping[str, Any], *, title: str | None = None) -> str:
-    """:func:`result_message` for a Markdown view (an approval's body): one line each."""
-    return "  \n".join(result_message(result, title=title).split("\n"))
+    """:func:`result_message` for a Markdown view (an approval's body): one escaped line each."""
+    lines = result_message(result, title=title).split("\n")
+    return "  \n".join(markdown_text(line) for line in lines)
