@@ -56,6 +56,13 @@ TARGETS: dict[str, dict[str, tuple[str, float]]] = {
     "mapping": {"bulk_duplicates": ("==", 0), "mapped_duplicates": ("==", 0)},
     "memory": {"peak_rss_mb": ("<", 300), "duplicates": ("==", 0)},
     "import": {"operators_extra_ms": ("<=", 50), "heavy_modules": ("==", 0)},
+    "resume": {
+        "after_within_target": ("==", 1),
+        "after_closed": ("==", 10_000),
+        "before_closed": ("==", 10_000),
+        "journal_largest_value_kb": ("<", 64),
+        "duplicates": ("==", 0),
+    },
 }
 
 

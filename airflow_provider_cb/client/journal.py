@@ -28,6 +28,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
+import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -208,6 +209,7 @@ class Journal:
         self.cleared_tries: list[int] = []
         self.writes = 0
         self.bytes_written = 0
+        self.write_seconds = 0.0
         self.error: str | None = None
         self._index_dirty = False
         self._open: dict[str, Batch] = {}
@@ -385,7 +387,9 @@ class Journal:
             log.error("the journal could not be written: %s", self.error)
 
     def _write(self, key: str, value: Any) -> None:
+        started = time.perf_counter()
         self.store.set(key, value)
+        self.write_seconds += time.perf_counter() - started
         self.writes += 1
         self.bytes_written += len(_json(value))
 

@@ -84,6 +84,9 @@ def whole_task_summary(
             "generation": journal.generation,
             "batches": journal.index["batches"],
             "cleared_tries": journal.cleared_tries,
+            "writes": journal.writes,
+            "bytes_written": journal.bytes_written,
+            "write_seconds": round(journal.write_seconds, 3),
         },
     )
     return result
