@@ -8,9 +8,12 @@ The pending invoices are selected, split into chunks and closed by one mapped
 bulk task per chunk; the chunks share the site's rate budget through the
 ``chargebee`` pool (see docs/month-end.md). An empty month is one empty chunk,
 so the report still runs. Re-running, clearing or backfilling a month is safe:
-closed invoices are reported ``already_done``. Each chunk writes an audit report
-(a CSV row per invoice and a Markdown summary) under the ``report_dir`` param,
-one folder per run; a re-run rewrites it with the re-run's truth.
+a retry sends nothing its earlier tries closed (the task's journal), and a clear
+reports closed invoices ``already_done``. Each chunk writes an audit report (a
+CSV row per invoice and a Markdown summary) under the ``report_dir`` param, one
+folder per run and one file per try (``close-0.<run id>.try-1.csv``); the last
+try's covers every try. A preview (``dry_run``) still emits the asset event, with
+``dry_run: true``: jobs scheduled on it skip such events.
 """
 
 from __future__ import annotations
