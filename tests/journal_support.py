@@ -72,22 +72,27 @@ def task_instance(dag_id: str, task_id: str) -> tuple[str, int, int]:
 
 
 def schedule_retry(dag_id: str, task_id: str, run_id: str) -> None:
-    """What the scheduler does once a worker died: the task instance goes up for its next try."""
+    """What the scheduler does for a task instance due another try (a dead worker, a clear).
+
+    Each task instance of the task (every map index) gets its next try number.
+    """
     from airflow.models.taskinstance import TaskInstance
     from airflow.utils.session import create_session
     from sqlalchemy import select
 
     with create_session() as session:
-        ti = session.scalars(
+        tis = session.scalars(
             select(TaskInstance).where(
                 TaskInstance.dag_id == dag_id,
                 TaskInstance.task_id == task_id,
                 TaskInstance.run_id == run_id,
             )
-        ).one()
-        assert ti.try_number <= ti.max_tries, "no retry left"
-        ti.try_number += 1
-        ti.state = "up_for_retry"
+        ).all()
+        assert tis, f"no task instance {dag_id}.{task_id} in {run_id}"
+        for ti in tis:
+            assert ti.try_number <= ti.max_tries, "no retry left"
+            ti.try_number += 1
+            ti.state = "up_for_retry"
 
 
 def kill_when_applied(

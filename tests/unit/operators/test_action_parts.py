@@ -128,3 +128,62 @@ def test_a_second_try_reads_back_what_was_in_flight_and_sends_only_the_rest(
     assert entries["inv_000001"].sent_in_try == 1 and entries["inv_000001"].record is not None
     assert entries["inv_000001"].record["outcome"] == "done"
     assert summary.counts == {"done": 5}
+
+
+class FakeTI:
+    def __init__(self) -> None:
+        self.pushed: dict[str, Any] = {}
+
+    def xcom_push(self, key: str, value: Any) -> None:
+        self.pushed[key] = value
+
+
+def bulk_result(*records: dict[str, Any]) -> dict[str, Any]:
+    counts: dict[str, int] = {}
+    for record in records:
+        counts[record["outcome"]] = counts.get(record["outcome"], 0) + 1
+    return {
+        "total": len(records),
+        "counts": counts,
+        "records": list(records),
+        "stopped_early": False,
+    }
+
+
+def failed(invoice_id: str, retryable: bool) -> dict[str, Any]:
+    return {
+        "invoice_id": invoice_id,
+        "outcome": "failed",
+        "reason": None,
+        "api_error_code": "http_503" if retryable else "resource_not_found",
+        "message": "x",
+        "retryable": retryable,
+    }
+
+
+def test_the_bulk_verdict_keeps_the_summary_and_never_hides_a_permanent_failure() -> None:
+    from airflow.sdk.exceptions import AirflowException, AirflowFailException
+
+    from airflow_provider_cb.operators.endings import RESULT_XCOM_KEY, Verdicts
+
+    verdicts = Verdicts("succeed", "fail", "fail_at_end")
+    ti = FakeTI()
+    with pytest.raises(AirflowFailException, match="inv_2 failed"):
+        verdicts.end_bulk({"ti": ti}, bulk_result(failed("inv_2", False)))  # type: ignore[arg-type]
+    assert ti.pushed[RESULT_XCOM_KEY]["counts"] == {"failed": 1}
+    with pytest.raises(AirflowException) as retryable:
+        verdicts.end_bulk({"ti": ti}, bulk_result(failed("inv_3", True)))  # type: ignore[arg-type]
+    assert not isinstance(retryable.value, AirflowFailException)
+    done = bulk_result({"invoice_id": "inv_1", "outcome": "done"})
+    assert verdicts.end_bulk({"ti": ti}, done) is done  # type: ignore[arg-type]
+
+
+def test_a_report_failure_fails_the_task_retryably_naming_where_the_summary_is() -> None:
+    from airflow.sdk.exceptions import AirflowException, AirflowFailException
+
+    from airflow_provider_cb.operators.endings import fail_for_report
+
+    fail_for_report("close", {"report_error": None})
+    with pytest.raises(AirflowException, match="chargebee_result") as raised:
+        fail_for_report("close", {"report_error": "OSError: No space left on device"})
+    assert not isinstance(raised.value, AirflowFailException)
