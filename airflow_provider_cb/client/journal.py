@@ -217,6 +217,7 @@ class Journal:
         self._pending = 0
         self._batches: dict[int, Batch] = {}
         self._home: dict[str, Batch] = {}
+        self._sent: set[str] = set()
 
     # -- opening ------------------------------------------------------------------
 
@@ -325,7 +326,11 @@ class Journal:
                 f"the task's journal could not be written ({type(error).__name__}: {error}); "
                 "nothing more is sent without it"
             ) from error
-        yield from chunk
+        for invoice_id in chunk:
+            yield invoice_id
+            # The sender asks for the next id only once it has sent this one (a sender
+            # that stops, or is stopped, never comes back): from here it may have acted.
+            self._sent.add(invoice_id)
 
     def record(self, record: ActionRecord) -> None:
         """Take one outcome; it reaches the store within ``flush_every`` outcomes.
@@ -371,9 +376,13 @@ class Journal:
         self._pending = 0
 
     def close(self) -> list[str]:
-        """Flush; returns the ids written ahead whose run ended without sending them."""
+        """Flush; returns the ids written ahead whose run ended without sending them.
+
+        An id handed to the sender and never answered is not among them: its request
+        may have gone out, so it stays in flight for a retry to read back.
+        """
         self.flush()
-        unsent = list(self._open)
+        unsent = [invoice_id for invoice_id in self._open if invoice_id not in self._sent]
         self._open.clear()
         return unsent
 

@@ -187,3 +187,41 @@ def test_a_report_failure_fails_the_task_retryably_naming_where_the_summary_is()
     with pytest.raises(AirflowException, match="chargebee_result") as raised:
         fail_for_report("close", {"report_error": "OSError: No space left on device"})
     assert not isinstance(raised.value, AirflowFailException)
+
+
+def test_a_store_that_fills_up_stops_the_run_and_the_summary_still_has_every_invoice(
+    chargebee_emulator: ChargebeeEmulator,
+) -> None:
+    from airflow_provider_cb.client.journal import JournalUnavailableError
+    from airflow_provider_cb.client.tasksummary import whole_task_records, whole_task_summary
+
+    class FillsUp(MemoryStore):
+        """Takes a few writes, then says the disk is full (as SQLite on a full disk does)."""
+
+        def set(self, key: str, value: Any) -> None:
+            if len(self.values) >= 3:
+                raise OSError(28, "No space left on device")
+            super().set(key, value)
+
+    ids = chargebee_emulator.seed(250, status="pending")
+    keys = {i: f"af-close-full-{i}" for i in ids}
+    journal = Journal(FillsUp(), action="close", try_number=1, generation=1).open()
+    summary = BulkSummary(action="close", total=len(ids), listener=journal.record)
+    with client_for(chargebee_emulator) as client:
+        acting = Acting(client, CLOSE, {}, keys, dry_run=False, include_invoice=False)
+        policy = TryPolicy(
+            max_workers=4, canary_size=None, fail_fast=False, is_failure=lambda r: False
+        )
+        with pytest.raises(JournalUnavailableError, match="No space left"):
+            run_try(acting, journal, ids, summary, policy)
+    unsent = journal.close()
+    result = whole_task_summary(journal, whole_task_records(journal, ids, unsent, keys), summary)
+    # Two batches were written ahead and handed out; the third could not be written: not sent.
+    counts = result["counts"]
+    assert counts["not_sent"] == 50 and counts["done"] + counts.get("failed", 0) == 200
+    # What the summary calls done was applied; what it calls failed may or may not have been.
+    applied = chargebee_emulator.count_applied("close")
+    assert counts["done"] <= applied <= 200
+    # Requests still in flight when the run stopped are failed, retryable: a retry reads them.
+    assert all(r["api_error_code"] == "interrupted" and r["retryable"] for r in result["records"])
+    assert result["processed"] == 200 and journal.error is not None
