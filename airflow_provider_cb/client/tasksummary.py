@@ -10,16 +10,12 @@ that try's own :class:`~airflow_provider_cb.client.bulk.BulkSummary`.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Collection, Sequence
 from typing import Any
 
 from airflow_provider_cb.client.bulk import BulkSummary, count_key
 from airflow_provider_cb.client.journal import Journal
 from airflow_provider_cb.client.outcomes import ActionRecord
-
-RowListener = Callable[[ActionRecord, int | None], None]
-"""Sees every invoice's record with the try that sent it (None: nothing was sent)."""
-
 
 def not_sent_record(action: str, invoice_id: str, key: str | None) -> ActionRecord:
     return ActionRecord(
@@ -54,15 +50,15 @@ def whole_task_summary(
     journal: Journal,
     rows: Sequence[tuple[ActionRecord, int | None]],
     this_try: BulkSummary,
-    *,
-    listener: RowListener | None = None,
 ) -> dict[str, Any]:
     """The task's summary: counts and totals over every try, and this try's own figures."""
     summary = BulkSummary(action=journal.action, total=len(rows))
     by_try: dict[int, Counter[str]] = {}
+    not_sent = 0
     for record, sent_in_try in rows:
-        if listener is not None:
-            listener(record, sent_in_try)
+        if record.outcome == "not_sent":
+            not_sent += 1  # counted, not listed: the report has a row for each
+            continue
         summary.add(record)
         if sent_in_try is not None:
             by_try.setdefault(sent_in_try, Counter())[count_key(record)] += 1
@@ -71,8 +67,8 @@ def whole_task_summary(
     summary.stopped_early = this_try.stopped_early
     summary.interrupted_by = this_try.interrupted_by
     result = summary.as_dict()
-    not_sent = result["counts"].get("not_sent", 0)
-    result["processed"] = len(rows) - not_sent
+    if not_sent:
+        result["counts"] = dict(sorted({**result["counts"], "not_sent": not_sent}.items()))
     result["invoices_per_minute"] = this_try.as_dict()["invoices_per_minute"]
     result.update(
         try_number=journal.try_number,
