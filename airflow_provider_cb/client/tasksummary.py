@@ -17,6 +17,7 @@ from airflow_provider_cb.client.bulk import BulkSummary, count_key
 from airflow_provider_cb.client.journal import Journal
 from airflow_provider_cb.client.outcomes import ActionRecord
 
+
 def not_sent_record(action: str, invoice_id: str, key: str | None) -> ActionRecord:
     return ActionRecord(
         invoice_id=invoice_id,
