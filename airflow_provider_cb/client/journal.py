@@ -9,7 +9,8 @@ should stay under about 64 KB, so the journal is:
 
 - an **index** (:data:`INDEX_KEY`): the action, the generation (see below), the
   tries that ran, how many batches were written and the report each try wrote;
-- **batches** (``chargebee-journal/<generation>/<n>``) of at most ``batch_size``
+- **batches** (``chargebee-journal.<generation>.<n>``; Airflow 3.3.0's store
+  refuses keys with ``/``) of at most ``batch_size``
   invoices: the ids and idempotency keys, written **before** any of them is sent,
   then the outcome of each invoice as it is known (flushed every ``flush_every``
   outcomes and when the batch is complete).
@@ -61,6 +62,10 @@ _ENTRY_FIELDS = (
     "amount_due",
     "write_off_amount",
 )
+
+
+def batch_key(generation: Any, number: int) -> str:
+    return f"{INDEX_KEY}.{generation}.{number}"
 
 
 class JournalUnavailableError(RuntimeError):
@@ -258,11 +263,11 @@ class Journal:
     def _drop(self, index: Mapping[str, Any]) -> None:
         generation = index.get("generation")
         for number in range(int(index.get("batches", 0))):
-            self.store.delete(f"{INDEX_KEY}/{generation}/{number}")
+            self.store.delete(batch_key(generation, number))
         self.store.delete(INDEX_KEY)
 
     def _batch_key(self, number: int) -> str:
-        return f"{INDEX_KEY}/{self.generation}/{number}"
+        return batch_key(self.generation, number)
 
     # -- what a retry does ----------------------------------------------------------
 

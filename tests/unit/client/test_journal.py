@@ -13,6 +13,7 @@ from airflow_provider_cb.client.journal import (
     Journal,
     JournalUnavailableError,
     MemoryStore,
+    batch_key,
 )
 from airflow_provider_cb.client.outcomes import ActionRecord, Outcome
 from airflow_provider_cb.client.resume import plan_resume
@@ -37,7 +38,7 @@ def test_each_batch_is_in_the_store_before_its_first_invoice_is_yielded() -> Non
     first = journal(store, batch_size=3)
     seen: list[list[str]] = []
     for invoice_id in first.ahead(IDS, KEYS):
-        batch = store.get(f"{INDEX_KEY}/1/{IDS.index(invoice_id) // 3}")
+        batch = store.get(batch_key(1, IDS.index(invoice_id) // 3))
         seen.append(batch["ids"])
         assert invoice_id in batch["ids"] and batch["keys"][batch["ids"].index(invoice_id)]
     assert seen[0] == IDS[:3] and seen[-1] == IDS[6:]
@@ -50,7 +51,7 @@ def test_outcomes_reach_the_store_every_flush_every_and_when_a_batch_is_complete
     stored = []
     for invoice_id in first.ahead(IDS[:4], KEYS):
         first.record(record(invoice_id))
-        stored.append(len(store.get(f"{INDEX_KEY}/1/0")["outcomes"]))
+        stored.append(len(store.get(batch_key(1, 0))["outcomes"]))
     assert stored == [0, 0, 3, 4]
 
 
@@ -118,7 +119,7 @@ def test_a_clear_drops_the_earlier_journal() -> None:
     first.close()
     cleared = journal(store, try_number=3, generation=3)
     assert cleared.cleared_tries == [1] and cleared.past == {}
-    assert store.get(f"{INDEX_KEY}/1/0") is None
+    assert store.get(batch_key(1, 0)) is None
     assert plan_resume(cleared, IDS).fresh == IDS
 
 
@@ -162,4 +163,4 @@ def test_a_batch_of_100_long_failures_stays_under_64_kb() -> None:
             )
         )
     big.close()
-    assert len(json.dumps(store.get(f"{INDEX_KEY}/1/0"))) < 65_535
+    assert len(json.dumps(store.get(batch_key(1, 0)))) < 65_535
