@@ -12,8 +12,8 @@ should stay under about 64 KB, so the journal is:
 - **batches** (``chargebee-journal.<generation>.<n>``; Airflow 3.3.0's store
   refuses keys with ``/``) of at most ``batch_size``
   invoices: the ids and idempotency keys, written **before** any of them is sent,
-  then the outcome of each invoice as it is known (flushed every ``flush_every``
-  outcomes and when the batch is complete).
+  then the outcome of each invoice as it is known (flushed when the batch is
+  complete, and within ``flush_seconds`` of the oldest outcome not yet written).
 
 An invoice written ahead without an outcome was in flight when its try ended:
 its request may or may not have reached Chargebee. Nothing here imports Airflow.
@@ -41,7 +41,8 @@ log = logging.getLogger(__name__)
 INDEX_KEY = "chargebee-journal"
 JOURNAL_VERSION = 1
 BATCH_SIZE = 100
-FLUSH_EVERY = 25
+FLUSH_SECONDS = 1.0
+"""An outcome waits in memory at most this long (or until its batch is complete)."""
 MAX_MESSAGE = 200
 IRREVERSIBLE = frozenset({"close", "collect", "write_off", "stop_dunning"})
 """Actions that can never need doing again once done: a retry does not send them again."""
@@ -201,14 +202,14 @@ class Journal:
         try_number: int,
         generation: int,
         batch_size: int = BATCH_SIZE,
-        flush_every: int = FLUSH_EVERY,
+        flush_seconds: float = FLUSH_SECONDS,
     ) -> None:
         self.store = store
         self.action = action
         self.try_number = try_number
         self.generation = generation
         self.batch_size = batch_size
-        self.flush_every = flush_every
+        self.flush_seconds = flush_seconds
         self.index: dict[str, Any] = {}
         self.past: dict[str, Entry] = {}
         self.cleared_tries: list[int] = []
@@ -219,7 +220,7 @@ class Journal:
         self._index_dirty = False
         self._open: dict[str, Batch] = {}
         self._unflushed: set[int] = set()
-        self._pending = 0
+        self._oldest_unflushed: float | None = None
         self._batches: dict[int, Batch] = {}
         self._home: dict[str, Batch] = {}
         self._sent: set[str] = set()
@@ -338,7 +339,7 @@ class Journal:
             self._sent.add(invoice_id)
 
     def record(self, record: ActionRecord) -> None:
-        """Take one outcome; it reaches the store within ``flush_every`` outcomes.
+        """Take one outcome; it reaches the store within ``flush_seconds``.
 
         An invoice this try did not send (read back after an earlier try sent it) is
         recorded in the batch that sent it, so the record names the try that acted.
@@ -348,8 +349,11 @@ class Journal:
             batch = self._batch_for_unsent(record)
         batch.outcomes[record.invoice_id] = _entry_of(record)
         self._unflushed.add(batch.number)
-        self._pending += 1
-        if len(batch.outcomes) == len(batch.ids) or self._pending >= self.flush_every:
+        now = time.monotonic()
+        if self._oldest_unflushed is None:
+            self._oldest_unflushed = now
+        complete = len(batch.outcomes) == len(batch.ids)
+        if complete or now - self._oldest_unflushed >= self.flush_seconds:
             self.flush()
 
     def _batch_for_unsent(self, record: ActionRecord) -> Batch:
@@ -378,7 +382,7 @@ class Journal:
             log.error("the journal could not be written: %s", self.error)
             return
         self._unflushed.clear()
-        self._pending = 0
+        self._oldest_unflushed = None
 
     def close(self) -> list[str]:
         """Flush; returns the ids written ahead whose run ended without sending them.

@@ -45,14 +45,17 @@ def test_each_batch_is_in_the_store_before_its_first_invoice_is_yielded() -> Non
     assert store.get(INDEX_KEY)["batches"] == 3
 
 
-def test_outcomes_reach_the_store_every_flush_every_and_when_a_batch_is_complete() -> None:
+@pytest.mark.parametrize(("flush_seconds", "stored"), [(0.0, [1, 2, 3, 4]), (3600, [0, 0, 0, 4])])
+def test_outcomes_reach_the_store_within_flush_seconds_and_when_a_batch_is_complete(
+    flush_seconds: float, stored: list[int]
+) -> None:
     store = MemoryStore()
-    first = journal(store, batch_size=4, flush_every=3)
-    stored = []
+    first = journal(store, batch_size=4, flush_seconds=flush_seconds)
+    seen = []
     for invoice_id in first.ahead(IDS[:4], KEYS):
         first.record(record(invoice_id))
-        stored.append(len(store.get(batch_key(1, 0))["outcomes"]))
-    assert stored == [0, 0, 3, 4]
+        seen.append(len(store.get(batch_key(1, 0))["outcomes"]))
+    assert seen == stored
 
 
 def test_a_store_that_refuses_the_write_ahead_stops_the_run_before_sending() -> None:
