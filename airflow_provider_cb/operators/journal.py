@@ -28,7 +28,7 @@ def generation_of(try_number: int, max_tries: Any, retries: int) -> int:
 def open_journal(context: Context, action: str, *, retries: int, durable: bool) -> Journal:
     """This task instance's journal, with what earlier tries of this round wrote."""
     ti = context["ti"]
-    try_number = int(ti.try_number or 1)
+    try_number = int(getattr(ti, "try_number", None) or 1)  # a context made by hand may lack it
     store: JournalStore = MemoryStore()
     if durable:
         store = context.get("task_state_store") or store
