@@ -211,3 +211,25 @@ def test_a_preview_event_books_nothing_downstream(
     real = {**extra, "dry_run": False, "counts": {"done": 2}}
     booked = book(triggering_asset_events={Asset(uri): [SimpleNamespace(extra=real)]})
     assert booked == [{"period": None, "counts": {"done": 2}, "totals": extra["totals"]}]
+
+
+def test_a_timeout_mid_run_is_resumed_by_the_retry_without_sending_again(
+    chargebee_dags: DagFolder, emulator: ChargebeeEmulator
+) -> None:
+    ids = emulator.seed(150, status="pending")
+    dag_run = run(
+        chargebee_dags,
+        "journal_timeout",
+        f"""
+CloseInvoiceOperator(task_id="close", invoice_ids={ids!r}, requests_per_minute=3000,
+                     execution_timeout=__import__("datetime").timedelta(seconds=2))
+""",
+        retries=3,
+    )
+    assert state_of(dag_run, "close") == "success"
+    summary = xcom_of(dag_run, "close")
+    assert len(summary["tries"]) >= 2  # the first try timed out part-way
+    assert summary["counts"].get("done", 0) + summary["counts"].get("replayed", 0) == 150
+    assert emulator.count_applied("close") == 150 and emulator.duplicates() == {}
+    # Before the journal every retry sent all 150 again; now only what was in flight.
+    assert len(posts(emulator)) < 150 + 50
