@@ -224,6 +224,8 @@ class Journal:
         self._batches: dict[int, Batch] = {}
         self._home: dict[str, Batch] = {}
         self._sent: set[str] = set()
+        self.invoices: dict[str, dict[str, Any]] = {}
+        """Full invoices this try's records carried (``include_invoice``): kept in memory only."""
 
     # -- opening ------------------------------------------------------------------
 
@@ -348,6 +350,8 @@ class Journal:
         if batch is None:
             batch = self._batch_for_unsent(record)
         batch.outcomes[record.invoice_id] = _entry_of(record)
+        if record.invoice is not None:
+            self.invoices[record.invoice_id] = record.invoice
         self._unflushed.add(batch.number)
         now = time.monotonic()
         if self._oldest_unflushed is None:

@@ -43,7 +43,9 @@ def whole_task_records(
         if entry is None or (entry.record is None and invoice_id in unsent_ids):
             rows.append((not_sent_record(journal.action, invoice_id, keys.get(invoice_id)), None))
         else:
-            rows.append((entry.as_record(journal.action), entry.sent_in_try))
+            record = entry.as_record(journal.action)
+            record.invoice = journal.invoices.get(invoice_id)
+            rows.append((record, entry.sent_in_try))
     return rows
 
 

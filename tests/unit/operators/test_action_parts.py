@@ -226,3 +226,24 @@ def test_a_store_that_fills_up_stops_the_run_and_the_summary_still_has_every_inv
     assert all(r["api_error_code"] in ("interrupted", "in_flight") for r in result["records"])
     assert all(r["retryable"] for r in result["records"])
     assert result["processed"] == 200 and journal.error is not None
+
+
+def test_a_record_keeps_the_full_invoice_when_asked_and_messages_say_dry_run(
+    chargebee_emulator: ChargebeeEmulator,
+) -> None:
+    from airflow_provider_cb.client.report import result_message
+    from airflow_provider_cb.client.tasksummary import whole_task_records
+
+    ids = chargebee_emulator.seed(1, status="pending")
+    journal = Journal(MemoryStore(), action="close", try_number=1, generation=1).open()
+    summary = BulkSummary(action="close", total=1, listener=journal.record)
+    with client_for(chargebee_emulator) as client:
+        acting = Acting(client, CLOSE, {}, {ids[0]: "k"}, dry_run=True, include_invoice=True)
+        policy = TryPolicy(
+            max_workers=1, canary_size=None, fail_fast=False, is_failure=lambda r: False
+        )
+        run_try(acting, journal, ids, summary, policy)
+    ((record, _),) = whole_task_records(journal, ids, journal.close(), {})
+    assert record.invoice is not None and record.invoice["id"] == ids[0]
+    message = result_message({**record.as_dict(), "dry_run": True})
+    assert message.startswith("DRY RUN: Chargebee close")
