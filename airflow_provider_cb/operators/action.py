@@ -97,9 +97,14 @@ class InvoiceActionOperator(ChargebeeBaseOperator):
     :param canary_size: bulk only: act on the first N invoices, and on the rest only
         when none of those failed.
     :param requests_per_minute: override the connection's rate budget for this task.
-    :param report_path: write an audit report after the task (templated): a CSV with
+    :param report_path: write an audit report after each try (templated): a CSV with
         one row per invoice and a Markdown summary beside it, to a local path or any
-        URL ``ObjectStoragePath`` takes; a mapped task's files carry its map index.
+        URL ``ObjectStoragePath`` takes. Each try's files carry the run id and try number
+        (``close.csv`` -> ``close.<run id>.try-<n>.csv``; a mapped task's also its map
+        index); the last try's covers every try. The summary is in XCom first.
+
+    Every try keeps a journal in the task instance's ``task_state_store``: a retry
+    sends nothing an earlier try settled and reads back what was in flight.
     """
 
     action: ClassVar[InvoiceAction]
