@@ -61,6 +61,13 @@ TARGETS: dict[str, dict[str, tuple[str, float]]] = {
         "overview_warm_ms": ("<=", 1000),
         "period_page_ms": ("<=", 1000),
     },
+    "resume": {
+        "after_within_target": ("==", 1),
+        "after_closed": ("==", 10_000),
+        "before_closed": ("==", 10_000),
+        "journal_largest_value_kb": ("<", 64),
+        "duplicates": ("==", 0),
+    },
 }
 
 

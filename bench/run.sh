@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Run a benchmark several times and print the medians of its figures.
 #   bench/run.sh NAME [RUNS] [--record]
-# NAME: throughput, ratelimit, budget, mapping, memory, import, ledger or all. RUNS defaults
-# to 5 (3 for ratelimit, mapping and memory, 1 for budget: its run takes 9 minutes).
+# NAME: throughput, ratelimit, budget, mapping, memory, import, ledger, resume or all. RUNS defaults
+# to 5 (3 for ratelimit, mapping and memory, 1 for budget and resume: 9 and 4 minutes a run).
 # --record writes the table into docs/benchmarks.md.
 # Each run's JSON line goes to bench/results/NAME.jsonl and its output to NAME-N.log.
 set -euo pipefail
@@ -21,13 +21,13 @@ for arg in "$@"; do
 done
 case $name in
   all)
-    for each in import throughput memory ratelimit budget mapping ledger; do
+    for each in import throughput memory ratelimit budget mapping ledger resume; do
       "$0" "$each" ${runs:+"$runs"} ${record:+"$record"}
     done
     exit 0 ;;
   throughput|import) default_runs=5 ;;
   ratelimit|mapping|memory|ledger) default_runs=3 ;;
-  budget) default_runs=1 ;;
+  budget|resume) default_runs=1 ;;
   *) usage ;;
 esac
 runs=${runs:-$default_runs}

@@ -12,10 +12,14 @@ each chunk paces at a quarter of the site's limit, since without a
 drop ``requests_per_minute`` here and set the limit on the connection). An empty
 month is one empty chunk,
 so the report still runs. Re-running, clearing or backfilling a month is safe:
-closed invoices are reported ``already_done``. Each chunk writes an audit report
-(a CSV row per invoice and a Markdown summary) under the ``report_dir`` param,
-one folder per run, and its lines to the month ledger (``[chargebee] ledger_path``);
-the report task writes the month report of every run of the period from the ledger.
+a retry sends nothing its earlier tries closed (the task's journal), and a clear
+reports closed invoices ``already_done``. Each chunk writes an audit report (a
+CSV row per invoice and a Markdown summary) under the ``report_dir`` param, one
+folder per run and one file per try (``close-0.<run id>.try-1.csv``); the last
+try's covers every try. Each chunk also writes its lines to the month ledger
+(``[chargebee] ledger_path``); the report task writes the month report of every
+run of the period from the ledger. A preview (``dry_run``) still emits the asset
+event, with ``dry_run: true``: jobs scheduled on it skip such events.
 """
 
 from __future__ import annotations

@@ -10,9 +10,10 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import re
 import threading
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
@@ -45,6 +46,19 @@ MAX_LISTED_FAILURES = 50
 NEEDS_ATTENTION = ("failed", "not_eligible", "not_sent")
 """Outcomes a person has to look at: listed by name in the summary and the message."""
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#!|~])")
+
+
+def markdown_text(value: Any) -> str:
+    """User text (a comment, a name, a reason) as inert Markdown: one line, nothing it can start.
+
+    Newlines would end a table row or start a heading; ``|`` a cell; brackets,
+    backticks and emphasis marks a link, code or style; ``<`` an HTML tag. All are
+    neutralised, as formulas are in the CSV.
+    """
+    text = " ".join(str(value).split())
+    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return _MARKDOWN_SPECIAL.sub(r"\\\1", text)
 
 
 def _cell(value: Any) -> str:
@@ -87,14 +101,14 @@ class AuditReport:
         self._writer = csv.writer(self._handle)
         self._writer.writerow(COLUMNS)
 
-    def add(self, record: ActionRecord) -> None:
-        """One invoice's row; safe to call from the bulk workers' collecting thread."""
+    def add(self, record: ActionRecord, *, try_number: int | None = None) -> None:
+        """One invoice's row, naming the try that sent it (this report's try by default)."""
         data = record.as_dict()
         outcome = "replayed" if data["outcome"] == "done" and data["replayed"] else data["outcome"]
         row = {
             **data,
             "run_id": self.run_id,
-            "try_number": self.try_number,
+            "try_number": self.try_number if try_number is None else try_number,
             "recorded_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         }
         with self._lock:
@@ -112,14 +126,24 @@ class AuditReport:
                 self._handle.close()
                 self._handle = None
 
-    def markdown(self, *, title: str, csv_name: str, extra: Mapping[str, Any] | None = None) -> str:
-        """The summary an accountant files next to the CSV."""
+    def markdown(
+        self,
+        *,
+        title: str,
+        csv_name: str,
+        tries: Sequence[int] = (),
+        extra: Mapping[str, Any] | None = None,
+    ) -> str:
+        """The summary an accountant files next to the CSV; every user text escaped."""
         out = io.StringIO()
-        out.write(f"# {title}\n\n")
-        out.write(f"- action: `{self.action}`\n- run: `{self.run_id}` (try {self.try_number})\n")
+        out.write(f"# {markdown_text(title)}\n\n")
+        out.write(f"- action: {markdown_text(self.action)}\n- run: {markdown_text(self.run_id)}\n")
+        listed = ", ".join(str(number) for number in tries) or str(self.try_number)
+        out.write(f"- tries: {listed} (this report: try {self.try_number}, covering every try)\n")
         for key, value in (extra or {}).items():
-            out.write(f"- {key}: {value}\n")
-        out.write(f"- invoices: {sum(self.counts.values())} (one row each in `{csv_name}`)\n\n")
+            out.write(f"- {markdown_text(key)}: {markdown_text(value)}\n")
+        invoices = sum(self.counts.values())
+        out.write(f"- invoices: {invoices} (one row each in {markdown_text(csv_name)})\n\n")
         out.write("## Outcomes\n\n| outcome | invoices | totals |\n|---|---:|---|\n")
         for outcome, count in sorted(self.counts.items()):
             per_currency = self.totals.get(outcome, Counter())
@@ -132,8 +156,9 @@ class AuditReport:
             out.write("\n## Needs attention\n\n| invoice | outcome | reason |\n|---|---|---|\n")
             for data in self.failures:
                 why = data.get("reason") or data.get("api_error_code") or data.get("message")
-                why = str(why or "").replace("|", "\\|").replace("\n", " ")
-                out.write(f"| {data['invoice_id']} | {data['outcome']} | {why} |\n")
+                out.write(
+                    f"| {data['invoice_id']} | {data['outcome']} | {markdown_text(why or '')} |\n"
+                )
             more = sum(self.counts[outcome] for outcome in NEEDS_ATTENTION) - len(self.failures)
             if more > 0:
                 out.write(f"\n{more} more in the CSV.\n")
@@ -148,13 +173,19 @@ def format_minor(amount: int) -> str:
 
 
 def result_message(result: Mapping[str, Any], *, title: str | None = None) -> str:
-    """A task's record or bulk summary as a short message for people (email, chat)."""
+    """A task's record or bulk summary as a short message for people (email, chat).
+
+    A preview says ``DRY RUN`` first: nothing it lists was done.
+    """
     action = result.get("action", "chargebee")
-    lines = [title or f"Chargebee {action}"]
+    dry_run = bool(result.get("dry_run"))
+    lines = [("DRY RUN: " if dry_run else "") + (title or f"Chargebee {action}")]
+    if len(result.get("tries") or ()) > 1:
+        lines.append("over tries " + ", ".join(str(n) for n in result["tries"]))
     if "counts" in result:
         counts = result["counts"]
         listed = ", ".join(f"{outcome} {n}" for outcome, n in sorted(counts.items()))
-        dry = " (dry run)" if result.get("dry_run") else ""
+        dry = " (dry run: nothing was sent)" if dry_run else ""
         lines.append(
             f"{result.get('processed', 0)} of {result.get('total', 0)} invoices{dry}: "
             f"{listed or 'nothing to do'}"
@@ -185,9 +216,12 @@ def result_message(result: Mapping[str, Any], *, title: str | None = None) -> st
         lines.append(f"- and {len(attention) - 10} more")
     if result.get("report_path"):
         lines.append(f"report: {result['report_path']}")
+    if result.get("report_error"):
+        lines.append(f"the report could not be written: {result['report_error']}")
     return "\n".join(lines)
 
 
 def result_markdown(result: Mapping[str, Any], *, title: str | None = None) -> str:
-    """:func:`result_message` for a Markdown view (an approval's body): one line each."""
-    return "  \n".join(result_message(result, title=title).split("\n"))
+    """:func:`result_message` for a Markdown view (an approval's body): one escaped line each."""
+    lines = result_message(result, title=title).split("\n")
+    return "  \n".join(markdown_text(line) for line in lines)

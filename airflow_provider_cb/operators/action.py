@@ -14,34 +14,38 @@ import json
 import logging
 import time
 from collections.abc import Collection, Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from airflow.sdk import BaseOperatorLink
 
-from airflow_provider_cb.client.errors import ChargebeeValidationError
 from airflow_provider_cb.client.idempotency import DEFAULT_IDENTITY_TEMPLATE, derive_key
 from airflow_provider_cb.client.invoices import InvoiceAction
-from airflow_provider_cb.client.validation import rendered_invoice_id, rendered_invoice_ids
+from airflow_provider_cb.client.validation import (
+    check_bool,
+    rendered_invoice_id,
+    rendered_invoice_ids,
+)
 from airflow_provider_cb.links import ChargebeeInvoiceLink
 from airflow_provider_cb.operators.base import ChargebeeBaseOperator
 from airflow_provider_cb.operators.bulk import log_preview, log_start, name_chunk
 from airflow_provider_cb.operators.endings import (
     Verdicts,
     asset_event_extra,
+    fail_for_report,
     push_result,
     selection_period,
+    single_result,
 )
 from airflow_provider_cb.operators.ledger import start_ledger, store_ledger
-from airflow_provider_cb.operators.report import publish_report, report_targets, start_report
+from airflow_provider_cb.operators.report import ReportRequest, check_report_path, write_report
 from airflow_provider_cb.operators.selection import PLAN_XCOM_KEY
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
 
-    from airflow_provider_cb.client.bulk import BulkSummary
-    from airflow_provider_cb.client.clients import ChargebeeClient
+    from airflow_provider_cb.client.journal import Journal
     from airflow_provider_cb.client.outcomes import ActionRecord
-    from airflow_provider_cb.client.report import AuditReport
     from airflow_provider_cb.ledger.writer import TaskLedger
 
 log = logging.getLogger(__name__)
@@ -62,17 +66,16 @@ def action_template_fields(action: InvoiceAction) -> tuple[str, ...]:
     return (*COMMON_TEMPLATE_FIELDS, *action.field_names)
 
 
-def _strict_bool(param: str, value: Any) -> bool:
-    """A bool, or the text a template renders from one; anything else is refused."""
-    if isinstance(value, bool):
-        return value
-    if value in ("true", "True"):
-        return True
-    if value in ("false", "False"):
-        return False
-    raise ChargebeeValidationError(
-        param, f"{value!r:.60} is not a boolean (true/false, True/False or a bool param)"
-    )
+@dataclass(frozen=True)
+class TaskInputs:
+    """Everything the task was given, checked before any request."""
+
+    dry_run: bool
+    include_invoice: bool
+    fields: dict[str, Any]
+    invoice_ids: list[str]
+    keys: dict[str, str]
+    report_path: str | None
 
 
 class InvoiceActionOperator(ChargebeeBaseOperator):
@@ -97,9 +100,14 @@ class InvoiceActionOperator(ChargebeeBaseOperator):
     :param canary_size: bulk only: act on the first N invoices, and on the rest only
         when none of those failed.
     :param requests_per_minute: override the connection's rate budget for this task.
-    :param report_path: write an audit report after the task (templated): a CSV with
+    :param report_path: write an audit report after each try (templated): a CSV with
         one row per invoice and a Markdown summary beside it, to a local path or any
-        URL ``ObjectStoragePath`` takes; a mapped task's files carry its map index.
+        URL ``ObjectStoragePath`` takes. Each try's files carry the run id and try number
+        (``close.csv`` -> ``close.<run id>.try-<n>.csv``; a mapped task's also its map
+        index); the last try's covers every try. The summary is in XCom first.
+
+    Every try keeps a journal in the task instance's ``task_state_store``: a retry
+    sends nothing an earlier try settled and reads back what was in flight.
     """
 
     action: ClassVar[InvoiceAction]
@@ -155,12 +163,9 @@ class InvoiceActionOperator(ChargebeeBaseOperator):
         self.include_invoice = include_invoice
         self.max_workers = max_workers
         self.requests_per_minute = requests_per_minute
-        self._bulk_running = False
+        self._acting_now = False
         self.canary_size = canary_size
         self.report_path = report_path
-        self._report: AuditReport | None = None
-        self._report_target: str | None = None
-        self._ledger: TaskLedger | None = None
 
     def body_fields(self) -> dict[str, Any]:
         """The endpoint's body fields, checked; raises before anything is sent."""
@@ -170,190 +175,180 @@ class InvoiceActionOperator(ChargebeeBaseOperator):
     def hook_options(self) -> dict[str, Any]:
         return {"skip_events": self.skip_events, "requests_per_minute": self.requests_per_minute}
 
-    def run(self, context: Context) -> dict[str, Any]:
-        result = self._act_on_all(context)
-        if self.outlets:
-            # Each outlet's asset event carries the summary, for the DAGs scheduled on it.
-            upstream = sorted(self.upstream_task_ids)
-            plans = (
-                context["ti"].xcom_pull(task_ids=upstream, key=PLAN_XCOM_KEY) if upstream else []
-            )
-            extra = asset_event_extra(
-                result, run_id=context["run_id"], period=selection_period(plans or [])
-            )
-            for outlet in self.outlets:
-                context["outlet_events"][outlet].extra.update(extra)
-        return result
-
-    def on_kill(self) -> None:
-        """SIGTERM during a bulk run: stop it where it is, so its summary is saved first.
-
-        Airflow calls this from the SIGTERM handler and lets ``execute`` run on; the
-        exception raised here unwinds the bulk run, which records every invoice in
-        flight, and ``_run_bulk`` pushes the summary before the task ends.
-        """
-        if self._bulk_running:
-            from airflow.sdk.exceptions import AirflowTaskTerminated
-
-            raise AirflowTaskTerminated(f"{self.task_id}: terminated during a bulk run")
-
-    def _act_on_all(self, context: Context) -> dict[str, Any]:
-        self.is_dry_run = _strict_bool("dry_run", self.is_dry_run)
-        fields = self.body_fields()
-        identity = self.idempotency_key
+    def inputs(self) -> TaskInputs:
+        """The rendered parameters, checked; every boolean through one parser."""
+        self.is_dry_run = check_bool("dry_run", self.is_dry_run)
         ids = (
             rendered_invoice_ids("invoice_ids", self.invoice_ids)
             if self._bulk
             else [rendered_invoice_id("invoice_id", self.invoice_id)]
         )
-        keys = {
-            invoice_id: derive_key(identity, self.action.name, invoice_id) for invoice_id in ids
-        }
+        return TaskInputs(
+            dry_run=self.is_dry_run,
+            include_invoice=check_bool("include_invoice", self.include_invoice),
+            fields=self.body_fields(),
+            invoice_ids=ids,
+            keys={i: derive_key(self.idempotency_key, self.action.name, i) for i in ids},
+            report_path=None if self.report_path is None else check_report_path(self.report_path),
+        )
+
+    def run(self, context: Context) -> dict[str, Any]:
+        from airflow_provider_cb.client.bulk import BulkSummary
+        from airflow_provider_cb.operators.journal import open_journal
+
+        inputs = self.inputs()
+        journal = open_journal(
+            context, self.action.name, retries=self.retries or 0, durable=not inputs.dry_run
+        )
         ti = context["ti"]
-        map_index = ti.map_index if ti.map_index is not None else -1
-        ledger = self._ledger = start_ledger(self, context, map_index)
-        if self.report_path is not None:
-            self._report_target = report_targets(self.report_path, map_index)[0]
-            self._report = start_report(context["run_id"], ti.try_number, self.action.name)
-        try:
-            client = self.hook.get_conn()
-            if self.execution_timeout is not None:
-                # Waiting out an in-flight duplicate never outlasts the task.
-                client.deadline = time.monotonic() + self.execution_timeout.total_seconds()
-            if not self._bulk:
-                record = self._act(client, ids[0], fields, keys[ids[0]])
-                self._listen(record)
-                return self._finish_single(context, record)
-            return self._run_bulk(context, client, ids, fields, keys)
-        finally:
-            store_ledger(ledger)
-            if self._report is not None and self.report_path is not None:
-                # Whatever ended the task, the report says what is known.
-                publish_report(
-                    self._report,
-                    self.report_path,
-                    map_index,
-                    {
-                        "task": f"`{self.task_id}`",
-                        "dry run": "yes" if self.is_dry_run else "no",
-                        **fields,  # what Chargebee was sent: the comment names the approver
-                    },
-                )
-
-    def _act(
-        self, client: ChargebeeClient, invoice_id: str, fields: dict[str, Any], key: str
-    ) -> ActionRecord:
-        from airflow_provider_cb.client.outcomes import perform_action, preview_action
-
-        if self.is_dry_run:
-            return preview_action(
-                client,
-                self.action,
-                invoice_id,
-                include_invoice=self.include_invoice,
-                fields=fields,
-            )
-        return perform_action(
-            client,
-            self.action,
-            invoice_id,
-            fields=fields,
-            idempotency_key=key,
-            include_invoice=self.include_invoice,
-        )
-
-    def _listen(self, record: ActionRecord) -> None:
-        """Every record goes to the task's ledger and, when one is asked for, its report."""
-        if self._ledger is not None:
-            self._ledger.add(record)
-        if self._report is not None:
-            self._report.add(record)
-
-    def _finish_single(self, context: Context, record: ActionRecord) -> dict[str, Any]:
-        result = record.as_dict()
-        if self._report_target is not None:
-            result["report_path"] = self._report_target
-        log.info(
-            "%s%s %s: %s",
-            "DRY RUN " if self.is_dry_run else "",
-            self.action.name,
-            record.invoice_id,
-            json.dumps(result),
-        )
-        return self._verdicts.end_single(context, record, result)
-
-    def _run_bulk(
-        self,
-        context: Context,
-        client: ChargebeeClient,
-        ids: list[str],
-        fields: dict[str, Any],
-        keys: dict[str, str],
-    ) -> dict[str, Any]:
-        from airflow_provider_cb.client.bulk import BulkSummary, run_bulk
-        from airflow_provider_cb.client.canary import run_with_canary
-
-        log_start(
-            self.action.name,
-            len(ids),
-            rate=client.transport.budget.requests_per_minute,
-            max_workers=self.max_workers,
-            dry_run=self.is_dry_run is True,
-            pace_scope=client.transport.budget.scope(),
-        )
-        name_chunk(context, ids)
+        ledger = start_ledger(self, context, ti.map_index if ti.map_index is not None else -1)
         summary = BulkSummary(
             action=self.action.name,
-            total=len(ids),
-            listener=self._listen,
+            total=len(inputs.invoice_ids),
+            listener=lambda record: self._listen(journal, ledger, record),
         )
-        is_failure = self._verdicts.is_failure
-
-        def run(batch: Sequence[str], stop_on_failure: bool) -> None:
-            run_bulk(
-                batch,
-                lambda invoice_id: self._act(client, invoice_id, fields, keys[invoice_id]),
-                action=self.action.name,
-                total=len(ids),
-                max_workers=self.max_workers,
-                is_failure=is_failure,
-                fail_fast=stop_on_failure or self.failure_policy == "fail_fast",
-                retries=lambda: client.transport.retries,
-                summary=summary,
-                keys=keys,
-            )
-
-        self._bulk_running = True
+        ending: BaseException | None = None
         try:
-            run_with_canary(
-                ids,
-                run,
-                summary=summary,
-                canary_size=self.canary_size or len(ids),
-                is_failure=is_failure,
-            )
-        except BaseException:
-            result = self._summary_result(summary)
-            log.error("%s interrupted; summary so far: %s", self.action.name, json.dumps(result))
+            self._act(context, inputs, journal, summary)
+        except BaseException as error:
+            ending = error
+            summary.interrupted_by = summary.interrupted_by or type(error).__name__
+            log.error("%s stopped by %s: %s", self.action.name, type(error).__name__, error)
+        unsent = journal.close()
+        result, rows = self._result(inputs, journal, summary, unsent)
+        push_result(context, result)  # the summary first: whatever follows, it is in XCom
+        try:
+            result["ledger_path"] = store_ledger(ledger)
+        except OSError as error:
+            # Like a report, a ledger that cannot be written never erases the summary.
+            log.error("the month ledger could not be written: %s", error)
+            result["ledger_error"] = str(error)
+        if inputs.report_path is not None:
+            self._report(context, inputs, journal, result, rows)
             push_result(context, result)
-            raise
-        finally:
-            self._bulk_running = False
-        if self.is_dry_run:
-            log_preview(summary)
-        result = self._summary_result(summary)
-        log.info(
-            "%s%s: %s in %.1fs",
-            "DRY RUN " if self.is_dry_run else "",
-            self.action.name,
-            json.dumps(result["counts"]),
-            summary.elapsed_seconds,
-        )
-        return self._verdicts.end_bulk(context, summary, result)
+        if ending is not None:
+            raise ending
+        if self._bulk:
+            if inputs.dry_run:
+                log_preview(summary)
+            ended = self._verdicts.end_bulk(context, result, summary.site_failure)
+        else:
+            ended = self._verdicts.end_single(context, rows[0][0], result)
+        fail_for_report(self.task_id, result)
+        self._describe_outlets(context, result)
+        return ended
 
-    def _summary_result(self, summary: BulkSummary) -> dict[str, Any]:
-        result = summary.as_dict()
-        result["dry_run"] = self.is_dry_run
-        if self._report_target is not None:
-            result["report_path"] = self._report_target
-        return result
+    def on_kill(self) -> None:
+        """SIGTERM while acting: stop where it is, so the summary is saved first.
+
+        Airflow calls this from the SIGTERM handler and lets ``execute`` run on; the
+        exception raised here unwinds the run, which records every invoice in flight;
+        :meth:`run` then pushes the summary and writes the report before the task ends.
+        """
+        if self._acting_now:
+            from airflow.sdk.exceptions import AirflowTaskTerminated
+
+            raise AirflowTaskTerminated(f"{self.task_id}: terminated while acting on invoices")
+
+    @staticmethod
+    def _listen(journal: Journal, ledger: TaskLedger, record: ActionRecord) -> None:
+        """Every record goes to the task's journal (for its tries) and the month ledger."""
+        journal.record(record)
+        ledger.add(record)
+
+    def _act(self, context: Context, inputs: TaskInputs, journal: Journal, summary: Any) -> None:
+        from airflow_provider_cb.operators.attempt import Acting, TryPolicy, run_try
+
+        client = self.hook.get_conn()
+        if self.execution_timeout is not None:
+            # Waiting out an in-flight duplicate never outlasts the task.
+            client.deadline = time.monotonic() + self.execution_timeout.total_seconds()
+        if self._bulk:
+            log_start(
+                self.action.name,
+                len(inputs.invoice_ids),
+                rate=client.transport.budget.requests_per_minute,
+                max_workers=self.max_workers,
+                dry_run=inputs.dry_run,
+                pace_scope=client.transport.budget.scope(),
+            )
+            name_chunk(context, inputs.invoice_ids)
+        acting = Acting(
+            client,
+            self.action,
+            inputs.fields,
+            inputs.keys,
+            dry_run=inputs.dry_run,
+            include_invoice=inputs.include_invoice,
+        )
+        policy = TryPolicy(
+            max_workers=self.max_workers if self._bulk else 1,
+            canary_size=self.canary_size,
+            fail_fast=self.failure_policy == "fail_fast",
+            is_failure=self._verdicts.is_failure,
+        )
+        self._acting_now = True
+        try:
+            run_try(acting, journal, inputs.invoice_ids, summary, policy)
+        finally:
+            self._acting_now = False
+
+    def _result(
+        self, inputs: TaskInputs, journal: Journal, summary: Any, unsent: list[str]
+    ) -> tuple[dict[str, Any], list[tuple[ActionRecord, int | None]]]:
+        from airflow_provider_cb.client.tasksummary import whole_task_records, whole_task_summary
+
+        rows = whole_task_records(journal, inputs.invoice_ids, unsent, inputs.keys)
+        if self._bulk:
+            result = whole_task_summary(journal, rows, summary)
+        else:
+            result = single_result(journal, rows[0])
+        result["dry_run"] = inputs.dry_run
+        if journal.error is not None:
+            result["journal_error"] = journal.error
+        prefix = "DRY RUN " if inputs.dry_run else ""
+        described = json.dumps(result["counts"] if self._bulk else result)
+        log.info("%s%s: %s in %.1fs", prefix, self.action.name, described, summary.elapsed_seconds)
+        return result, rows
+
+    def _report(
+        self,
+        context: Context,
+        inputs: TaskInputs,
+        journal: Journal,
+        result: dict[str, Any],
+        rows: list[tuple[ActionRecord, int | None]],
+    ) -> None:
+        """Write this try's report (covering every try); its path or failure goes in ``result``."""
+        ti = context["ti"]
+        assert inputs.report_path is not None
+        request = ReportRequest(
+            report_path=inputs.report_path,
+            map_index=ti.map_index if ti.map_index is not None else -1,
+            run_id=context["run_id"],
+            try_number=journal.try_number,
+            tries=journal.tries,
+            action=self.action.name,
+            header={
+                "task": self.task_id,
+                "dry run": "yes" if inputs.dry_run else "no",
+                **inputs.fields,  # what Chargebee was sent: the comment names the approver
+            },
+        )
+        written = write_report(request, rows)
+        journal.note_report(written)
+        result["report_path"] = written["path"] if written["error"] is None else None
+        result["report_error"] = written["error"]
+        result["reports"] = journal.index.get("reports", [])
+
+    def _describe_outlets(self, context: Context, result: dict[str, Any]) -> None:
+        """Each outlet's asset event carries the summary, for the DAGs scheduled on it."""
+        if not self.outlets:
+            return
+        upstream = sorted(self.upstream_task_ids)
+        plans = context["ti"].xcom_pull(task_ids=upstream, key=PLAN_XCOM_KEY) if upstream else []
+        extra = asset_event_extra(
+            result, run_id=context["run_id"], period=selection_period(plans or [])
+        )
+        for outlet in self.outlets:
+            context["outlet_events"][outlet].extra.update(extra)

@@ -2,7 +2,8 @@
 
 The verdict follows the task's ``if_already_done``, ``if_not_eligible`` and
 ``failure_policy``. A failing task keeps its record or summary in XCom, since its
-return value is lost; a finished one describes itself in its outlets' asset events.
+return value is lost; a finished one describes itself in its outlets' asset events,
+which say ``dry_run: true`` for a preview: downstream jobs must skip those.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from airflow.sdk.exceptions import AirflowException, AirflowFailException, Airfl
 if TYPE_CHECKING:
     from airflow.sdk import Context
 
-    from airflow_provider_cb.client.bulk import BulkSummary
+    from airflow_provider_cb.client.journal import Journal
     from airflow_provider_cb.client.outcomes import ActionRecord
 
 IF_ALREADY_DONE = ("succeed", "skip", "fail")
@@ -74,29 +75,31 @@ class Verdicts:
         raise AirflowFailException(f"{record.invoice_id}: {record.outcome}: {detail}")
 
     def end_bulk(
-        self, context: Context, summary: BulkSummary, result: dict[str, Any]
+        self,
+        context: Context,
+        result: dict[str, Any],
+        site_failure: ActionRecord | None = None,
     ) -> dict[str, Any]:
-        """The summary of a bulk task, or the exception listing what failed."""
+        """The whole task's summary, or the exception listing what failed (or, after a
+        failure every invoice would meet, the one that stopped the run)."""
+        counts: Mapping[str, int] = result["counts"]
         failure_count = sum(
-            count for outcome, count in summary.counts.items() if self.choice(outcome) == "fail"
+            count for outcome, count in counts.items() if self.choice(outcome) == "fail"
         )
-        if not (failure_count or summary.stopped_early) or self.failure_policy == "record":
+        if not (failure_count or result["stopped_early"]) or self.failure_policy == "record":
             return result
         push_result(context, result)
-        if summary.site_failure is not None:
-            stopped = summary.site_failure
-            unsent = summary.total - summary.processed + summary.counts.get("not_sent", 0)
+        if site_failure is not None:
+            unsent = counts.get("not_sent", 0)
             message = (
-                f"stopped at the first failure every invoice would meet: {stopped.message}. "
-                f"{unsent} of {summary.total} invoices were not sent. "
+                f"stopped at the first failure every invoice would meet: {site_failure.message}. "
+                f"{unsent} of {result['total']} invoices were not sent. "
                 "A retry acts only on what is not done yet."
             )
-            raise (AirflowException if stopped.retryable else AirflowFailException)(message)
-        failures = [record for record in summary.records if self.is_failure(record)]
+            raise (AirflowException if site_failure.retryable else AirflowFailException)(message)
+        failures = [r for r in result["records"] if self.choice(r["outcome"]) == "fail"]
         listed = "; ".join(
-            f"{record.invoice_id} {record.outcome} "
-            f"({record.reason or record.api_error_code or record.message})"
-            for record in failures[:LISTED_FAILURES]
+            f"{r['invoice_id']} {r['outcome']} ({_why(r)})" for r in failures[:LISTED_FAILURES]
         )
         more = (
             f" and {failure_count - LISTED_FAILURES} more"
@@ -104,12 +107,42 @@ class Verdicts:
             else ""
         )
         message = (
-            f"{failure_count} of {summary.total} invoices failed: {listed}{more}. "
+            f"{failure_count} of {result['total']} invoices failed: {listed}{more}. "
             "A retry acts only on what is not done yet."
         )
-        if any(record.retryable for record in failures):
+        if any(r["retryable"] for r in failures):
             raise AirflowException(message)
         raise AirflowFailException(message)
+
+
+def _why(record: Mapping[str, Any]) -> Any:
+    return record.get("reason") or record.get("api_error_code") or record.get("message")
+
+
+def single_result(journal: Journal, row: tuple[ActionRecord, int | None]) -> dict[str, Any]:
+    """A single-invoice task's record over every try, and which try sent its request."""
+    record, sent_in_try = row
+    return {
+        **record.as_dict(),
+        "sent_in_try": sent_in_try,
+        "try_number": journal.try_number,
+        "tries": journal.tries,
+    }
+
+
+def fail_for_report(task_id: str, result: Mapping[str, Any]) -> None:
+    """A report that could not be written fails the task, retryably, after its summary is kept.
+
+    Called once the verdict on the invoices let the task succeed: a permanent
+    failure is never hidden behind this retryable one. A retry sends nothing
+    already done and writes the report again, covering every try.
+    """
+    if result.get("report_error"):
+        raise AirflowException(
+            f"{task_id}: the report could not be written ({result['report_error']}); the summary "
+            f"is in XCom under {RESULT_XCOM_KEY!r}. A retry sends nothing already done and "
+            "writes the report again"
+        )
 
 
 def push_result(context: Context, result: dict[str, Any]) -> None:

@@ -96,6 +96,8 @@ def start_ledger(operator: InvoiceActionOperator, context: Context, map_index: i
     period_range = selection_period(plans or [])
     period, zone = period_of(period_range)
     site, invoice_pages = _site(operator)
+    # An operator executed outside a task run (a user's unit test) has one try.
+    try_number = getattr(ti, "try_number", None) or 1
     identity = TaskIdentity(
         site=site,
         period=period,
@@ -103,8 +105,7 @@ def start_ledger(operator: InvoiceActionOperator, context: Context, map_index: i
         timezone=zone,
         dag_id=operator.dag_id,
         run_id=context["run_id"],
-        # An operator executed outside a task run (a user's unit test) has one try.
-        try_number=getattr(ti, "try_number", None) or 1,
+        try_number=try_number,
         task_id=operator.task_id,
         map_index=map_index,
         action=operator.action.name,
@@ -112,7 +113,7 @@ def start_ledger(operator: InvoiceActionOperator, context: Context, map_index: i
         approver=_approver(operator, context),
         invoice_url_prefix=invoice_pages,
         report_path=(
-            report_targets(operator.report_path, map_index)[0]
+            report_targets(operator.report_path, map_index, context["run_id"], try_number)[0]
             if operator.report_path is not None
             else None
         ),

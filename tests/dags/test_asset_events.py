@@ -8,7 +8,7 @@ import pendulum
 
 from airflow_provider_cb.testing import ChargebeeEmulator
 from airflow_provider_cb.testing.dags import DagFolder
-from tests.helpers import run
+from tests.helpers import run, xcom_of
 
 URI = "chargebee://acme/invoices/closed"
 
@@ -51,8 +51,9 @@ CloseInvoiceOperator(task_id="close", invoice_ids=["inv_000001", "inv_000002"],
         "dry_run": False,
         "counts": {"done": 2},
         "totals": {"done": {"EUR": 5000}},
-        "report_path": str(report),
+        "report_path": xcom_of(dag_run, "close")["report_path"],
     }
+    assert extra["report_path"].startswith(str(tmp_path / "close.manual__"))
 
 
 def test_an_empty_chunk_still_emits_an_event_that_says_nothing_was_done(

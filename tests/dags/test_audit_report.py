@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import re
 from pathlib import Path
 
 from airflow_provider_cb.client.report import COLUMNS
@@ -35,8 +36,18 @@ def test_a_bulk_task_writes_every_invoice_and_a_summary(
         f"report_path={str(report)!r})",
     )
     summary = xcom_of(dag_run, "close")
-    csv_path = tmp_path / "reports" / dag_run.run_id / "close.csv"
+    # Each try's report is kept: its name carries the run and the try.
+    safe_run = re.sub(r"[^A-Za-z0-9._-]+", "-", dag_run.run_id).strip("-")
+    csv_path = tmp_path / "reports" / dag_run.run_id / f"close.{safe_run}.try-1.csv"
     assert summary["report_path"] == str(csv_path)
+    assert summary["reports"] == [
+        {
+            "try": 1,
+            "path": str(csv_path),
+            "markdown_path": str(csv_path.with_suffix(".md")),
+            "error": None,
+        }
+    ]
     rows = rows_of(csv_path)
     assert [row["invoice_id"] for row in sorted(rows, key=lambda r: r["invoice_id"])] == sorted(ids)
     done = [row for row in rows if row["outcome"] == "done"]
@@ -53,7 +64,7 @@ def test_a_bulk_task_writes_every_invoice_and_a_summary(
     assert "| voided_1 | not_eligible | voided |" in markdown
 
 
-def test_a_failed_single_invoice_task_still_writes_its_report_and_a_rerun_rewrites_it(
+def test_a_failed_single_invoice_task_still_writes_its_report_and_a_rerun_writes_its_own(
     chargebee_dags: DagFolder, chargebee_conn_env: ChargebeeEmulator, tmp_path: Path
 ) -> None:
     report = tmp_path / "close-one.csv"
@@ -61,13 +72,16 @@ def test_a_failed_single_invoice_task_still_writes_its_report_and_a_rerun_rewrit
     dag = chargebee_dags.load("report_single", dag_source("report_single", body))
     first = dag.test()
     assert state_of(first, "close") == "failed"
-    (row,) = rows_of(report)
+    first_report = Path(xcom_of(first, "close", key="chargebee_result")["report_path"])
+    (row,) = rows_of(first_report)
     assert (row["outcome"], row["api_error_code"]) == ("failed", "resource_not_found")
     chargebee_conn_env.seed(1, status="pending")
     second = dag.test()
     assert state_of(second, "close") == "success"
-    (row,) = rows_of(report)
+    second_report = Path(xcom_of(second, "close")["report_path"])
+    (row,) = rows_of(second_report)
     assert (row["outcome"], row["run_id"]) == ("done", second.run_id)
+    assert second_report != first_report and rows_of(first_report)[0]["outcome"] == "failed"
 
 
 def test_mapped_chunks_write_one_file_each(
@@ -85,6 +99,8 @@ CloseInvoiceOperator.partial(task_id="close", report_path={str(report)!r}).expan
     )
     assert dag_run.state == "success"
     for index, ids in enumerate((["inv_000001", "inv_000002"], ["inv_000003", "inv_000004"])):
-        rows = rows_of(tmp_path / f"chunks-{index}.csv")
+        (csv_path,) = tmp_path.glob(f"chunks-{index}.*.try-1.csv")
+        assert str(csv_path) == xcom_of(dag_run, "close", map_index=index)["report_path"]
+        rows = rows_of(csv_path)
         assert sorted(row["invoice_id"] for row in rows) == ids
-        assert (tmp_path / f"chunks-{index}.md").exists()
+        assert csv_path.with_suffix(".md").exists()

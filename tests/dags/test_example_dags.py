@@ -8,6 +8,7 @@ from pathlib import Path
 import pendulum
 import pytest
 
+from airflow_provider_cb.client.report import markdown_text
 from airflow_provider_cb.ledger.layout import NO_PERIOD
 from airflow_provider_cb.testing import ChargebeeEmulator
 from airflow_provider_cb.testing.dags import DagFolder
@@ -98,17 +99,22 @@ def test_write_off_old_debt_runs_once_approved_and_names_the_approver(
     # The plan the approver saw: counts, totals per currency and the largest invoices.
     subject, body = asked_of(first, "approve_write_off")
     assert subject == "Write off 6 invoices unpaid for over 365 days?"
-    assert "6 of 6 invoices (dry run): would_act 6" in body
-    assert "would_act: USD 2,800.00" in body
+    # The body is Markdown: every line escaped, so no customer's name can forge it.
+    assert markdown_text("DRY RUN: Chargebee write_off") in body
+    assert markdown_text("6 of 6 invoices (dry run: nothing was sent): would_act 6") in body
+    assert markdown_text("would_act: USD 2,800.00") in body
     assert (
-        "largest in USD: due_000002 (cus_due_000002) 900.00; due_000001 (cus_due_000001) 900.00; "
-        "inv_000004 (cus_inv_000004) 250.00; inv_000003 (cus_inv_000003) 250.00; "
-        "inv_000002 (cus_inv_000002) 250.00"
-    ) in body
+        markdown_text(
+            "largest in USD: due_000002 (cus_due_000002) 900.00; due_000001 (cus_due_000001) 900.00; "
+            "inv_000004 (cus_inv_000004) 250.00; inv_000003 (cus_inv_000003) 250.00; "
+            "inv_000002 (cus_inv_000002) 250.00"
+        )
+        in body
+    )
     assert xcom_of(first, "write_off")["counts"] == {"done": 6}
     comments = {a.params["comment"] for a in emulator.applied_actions.snapshot()}
     assert comments == {f"Unpaid for over 365 days; write-off approved by alice ({first.run_id})"}
-    (summary,) = tmp_path.glob("*/*/write_off.md")
+    (summary,) = tmp_path.glob("*/*/write_off.*.try-1.md")
     assert "approved by alice" in summary.read_text()
     # The month ledger names the approver too; a date filter claims no month.
     (ledger,) = tmp_path.glob(f"ledger/acme/{NO_PERIOD}/*/*/write_off.-1.try-1.jsonl")

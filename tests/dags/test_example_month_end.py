@@ -19,6 +19,7 @@ import pytest
 
 from airflow_provider_cb.testing import ChargebeeEmulator
 from tests.helpers import REPO, airflow_cli
+from tests.journal_support import clear_task, schedule_retry
 
 MONTH = pendulum.datetime(2026, 10, 1, tz="UTC")
 # A run dated the first of a month closes the month before it (its data interval).
@@ -130,19 +131,30 @@ def test_month_end_closes_each_pending_invoice_of_the_month_exactly_once(
     folder = tmp_path / "chargebee_month_end" / latest_run_id(emulator).replace(":", "-")
     reported = []
     for chunk in (0, 1):
-        lines = (folder / f"close-{chunk}.csv").read_text(encoding="utf-8-sig").splitlines()
+        (report,) = folder.glob(f"close-{chunk}.*.try-1.csv")  # one file per chunk and try
+        lines = report.read_text(encoding="utf-8-sig").splitlines()
         reported += [line.split(",")[4] for line in lines[1:]]
-        assert "| done |" in (folder / f"close-{chunk}.md").read_text()
+        assert "| done |" in report.with_suffix(".md").read_text()
     assert sorted(reported) == sorted(pending)
 
-    # The same DAG run again within Chargebee's 30-minute window: the same keys are
-    # replayed (and counted apart from fresh actions), nothing is applied twice.
+    # The same task instances run again (as a retry would): each chunk's journal says
+    # every invoice is done, so nothing is sent and the summaries still say done.
     run_id = latest_run_id(emulator)
+    requests_before = len(emulator.requests)
+    assert rerun_close_tasks(emulator, run_id) == {"done": PENDING}
+    assert len(emulator.requests) == requests_before
+
+    # Cleared within Chargebee's 30-minute window: a new journal, the same keys are
+    # replayed (and counted apart from fresh actions), nothing is applied twice.
+    clear_task("chargebee_month_end", "close_pending", run_id)
+    schedule_retry("chargebee_month_end", "close_pending", run_id)
     assert rerun_close_tasks(emulator, run_id) == {"replayed": PENDING}
     assert emulator.count_applied(action="close") == PENDING
 
-    # A clear the next day: Chargebee forgot the keys; each invoice is read on 409.
+    # Cleared the next day: Chargebee forgot the keys; each invoice is read on 409.
     emulator.advance(24 * 3600)
+    clear_task("chargebee_month_end", "close_pending", run_id)
+    schedule_retry("chargebee_month_end", "close_pending", run_id)
     assert rerun_close_tasks(emulator, run_id) == {"already_done": PENDING}
     assert emulator.count_applied(action="close") == PENDING
 

@@ -19,8 +19,8 @@ from airflow_provider_cb.client.report import result_message
 from airflow_provider_cb.testing import ChargebeeEmulator
 from airflow_provider_cb.testing.dags import DagFolder
 from airflow_provider_cb.testing.pytest_plugin import CONNECTION_ENV
-from tests.dags.test_operators_in_dags import posts, run, state_of
-from tests.helpers import xcom_of
+from tests.dags.test_operators_in_dags import posts
+from tests.helpers import run, state_of, xcom_of
 
 WORKERS = 4
 BULK_CLOSE = f"""

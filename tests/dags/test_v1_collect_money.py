@@ -14,8 +14,7 @@ from airflow_provider_cb.client.report import result_message
 from airflow_provider_cb.testing import ChargebeeEmulator
 from airflow_provider_cb.testing.dags import DagFolder
 from tests.dags.test_asset_events import events_of
-from tests.dags.test_operators_in_dags import run
-from tests.helpers import xcom_of
+from tests.helpers import run, xcom_of
 
 URI = "chargebee://acme/invoices/collected"
 

@@ -19,6 +19,16 @@ def figures(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Figures]:
     yield collected
 
 
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """The repeated kills run only when asked for: ``pytest -m repeated_kills``."""
+    if "repeated_kills" in (config.getoption("markexpr") or ""):
+        return
+    skip = pytest.mark.skip(reason="repeated kills: select with -m repeated_kills")
+    for item in items:
+        if item.get_closest_marker("repeated_kills"):
+            item.add_marker(skip)
+
+
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     for collected in _FIGURES:
         if collected.lines:

@@ -18,8 +18,15 @@ with DAG(
 
     @task
     def book_closed_invoices(**context: Any) -> list[dict[str, Any]]:
-        """What the close handed over: each triggering event's period, counts and totals."""
+        """What the close handed over: each event's period, counts and totals; previews skipped.
+
+        A preview (``dry_run: true``) closed nothing: Airflow still records its event.
+        """
         events = context["triggering_asset_events"][MONTH_END_CLOSE]
-        return [{key: e.extra[key] for key in ("period", "counts", "totals")} for e in events]
+        return [
+            {key: e.extra[key] for key in ("period", "counts", "totals")}
+            for e in events
+            if not e.extra.get("dry_run")
+        ]
 
     book_closed_invoices()
