@@ -62,6 +62,7 @@ _ENTRY_FIELDS = (
     "total",
     "amount_due",
     "write_off_amount",
+    "invoice_date",
 )
 
 

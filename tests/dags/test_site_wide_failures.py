@@ -65,7 +65,7 @@ def test_a_wrong_key_stops_the_run_after_the_first_answers(
     assert 1 <= sent <= WORKERS  # only the requests already on their way when the first 401 came
     summary = xcom_of(dag_run, "close", key="chargebee_result")
     assert summary["counts"] == {"failed": sent, "not_sent": 45 - sent}
-    assert summary["processed"] == 45
+    assert summary["processed"] == sent  # `total` minus `not_sent` (docs/rerun-guarantees.md)
     stopped = summary["stopped_by"]
     assert "api_authentication_failed" in stopped
     assert "connection 'chargebee_default'" in stopped and "127.0.0.1" in stopped
@@ -73,9 +73,12 @@ def test_a_wrong_key_stops_the_run_after_the_first_answers(
     assert emulator.count_applied() == 0
     message = result_message(summary)
     assert f"not_sent {45 - sent}" in message and "stopped by: " in message
-    markdown = report.with_suffix(".md").read_text(encoding="utf-8")
+    written = Path(summary["report_path"])  # one file per try, named by run and try
+    assert written.parent == tmp_path and written.name.startswith("close.")
+    markdown = written.with_suffix(".md").read_text(encoding="utf-8")
     assert (
-        f"| not_sent | {45 - sent} |" in markdown and "run stopped: api_authentication" in markdown
+        f"| not_sent | {45 - sent} |" in markdown
+        and "run stopped: api\\_authentication\\_failed" in markdown  # Markdown-escaped
     )
 
 

@@ -43,7 +43,9 @@ CollectInvoiceOperator(task_id="one", invoice_id="inv_000003")
     (extra,) = events_of(URI, dag_run.run_id)
     assert extra["totals"] == {"done": {"EUR": 5014}}
     assert "done: EUR 50.14" in result_message(summary)
-    with report.open(encoding="utf-8-sig") as handle:
+    written = Path(summary["report_path"])  # one file per try, named by run and try
+    assert written.parent == tmp_path and written.name.startswith("collect.")
+    with written.open(encoding="utf-8-sig") as handle:
         rows = list(csv.DictReader(handle))
     assert [row["total"] for row in rows] == ["2507", "2507"]
     assert all(row["invoice_date"] for row in rows)
