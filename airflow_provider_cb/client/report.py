@@ -17,6 +17,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
+from airflow_provider_cb.client.money import (
+    format_money,
+    major_units,
+    summed_amount,
+    total_name,
+)
+
 if TYPE_CHECKING:
     from airflow_provider_cb.client.outcomes import ActionRecord
 
@@ -40,6 +47,8 @@ COLUMNS = (
     "api_error_code",
     "message",
 )
+AMOUNT_COLUMNS = ("total", "amount_due", "write_off_amount")
+"""Shown in the currency's major unit (``250.07`` for EUR 250.07, ``10000`` for JPY 10,000)."""
 MAX_LISTED_FAILURES = 50
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
@@ -94,12 +103,22 @@ class AuditReport:
             "try_number": self.try_number,
             "recorded_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         }
+        currency = data.get("currency_code")
+        if currency:
+            for column in AMOUNT_COLUMNS:
+                if row.get(column) is not None:
+                    row[column] = major_units(row[column], currency)
+        summed = summed_amount(
+            self.action,
+            total=data.get("total"),
+            amount_due=data.get("amount_due"),
+            write_off_amount=data.get("write_off_amount"),
+        )
         with self._lock:
             self._writer.writerow([_cell(row.get(column)) for column in COLUMNS])
             self.counts[outcome] += 1
-            currency = data.get("currency_code")
-            if currency and data.get("total") is not None:
-                self.totals.setdefault(outcome, Counter())[currency] += data["total"]
+            if currency and summed is not None:
+                self.totals.setdefault(outcome, Counter())[currency] += summed
             if data["outcome"] in ("failed", "not_eligible") and (
                 len(self.failures) < MAX_LISTED_FAILURES
             ):
@@ -119,13 +138,11 @@ class AuditReport:
         for key, value in (extra or {}).items():
             out.write(f"- {key}: {value}\n")
         out.write(f"- invoices: {sum(self.counts.values())} (one row each in `{csv_name}`)\n\n")
-        out.write("## Outcomes\n\n| outcome | invoices | totals |\n|---|---:|---|\n")
+        out.write(
+            f"## Outcomes\n\n| outcome | invoices | {total_name(self.action)} |\n|---|---:|---|\n"
+        )
         for outcome, count in sorted(self.counts.items()):
-            per_currency = self.totals.get(outcome, Counter())
-            money = ", ".join(
-                f"{currency} {format_minor(amount)}"
-                for currency, amount in sorted(per_currency.items())
-            )
+            money = _per_currency(self.totals.get(outcome, Counter()))
             out.write(f"| {outcome} | {count} | {money or '-'} |\n")
         if self.failures:
             out.write("\n## Needs attention\n\n| invoice | outcome | reason |\n|---|---|---|\n")
@@ -139,11 +156,11 @@ class AuditReport:
         return out.getvalue()
 
 
-def format_minor(amount: int) -> str:
-    """Minor units (cents) as a decimal amount, for two-decimal currencies."""
-    sign = "-" if amount < 0 else ""
-    whole, cents = divmod(abs(amount), 100)
-    return f"{sign}{whole:,}.{cents:02d}"
+def _per_currency(amounts: Mapping[str, int]) -> str:
+    """``{"EUR": 25007, "JPY": 10000}`` -> ``EUR 250.07, JPY 10,000``."""
+    return ", ".join(
+        format_money(amount, currency) for currency, amount in sorted(amounts.items())
+    )
 
 
 def result_message(result: Mapping[str, Any], *, title: str | None = None) -> str:
@@ -158,18 +175,15 @@ def result_message(result: Mapping[str, Any], *, title: str | None = None) -> st
             f"{result.get('processed', 0)} of {result.get('total', 0)} invoices{dry}: "
             f"{listed or 'nothing to do'}"
         )
+        summed = total_name(str(action))
         for outcome, per_currency in sorted(result.get("totals", {}).items()):
-            money = ", ".join(
-                f"{currency} {format_minor(amount)}"
-                for currency, amount in sorted(per_currency.items())
-            )
-            lines.append(f"{outcome}: {money}")
+            lines.append(f"{outcome}: {_per_currency(per_currency)} ({summed})")
         for currency, invoices in sorted(result.get("largest", {}).items()):
             named = "; ".join(
-                f"{i['invoice_id']} ({i['customer_id']}) {format_minor(i['amount'])}"
+                f"{i['invoice_id']} ({i['customer_id']}) {format_money(i['amount'], currency)}"
                 for i in invoices
             )
-            lines.append(f"largest in {currency}: {named}")
+            lines.append(f"largest in {currency} by {summed}: {named}")
         records = result.get("records", [])
     else:
         records = [result]
