@@ -33,9 +33,7 @@ def approval_markdown(
         if record.get("outcome") == "would_act" and record.get("currency_code")
     ]
     amounts = {id(record): _amount(action, record) for record in would_act}
-    would_act.sort(
-        key=lambda r: (r["currency_code"], -amounts[id(r)], str(r.get("invoice_id")))
-    )
+    would_act.sort(key=lambda r: (r["currency_code"], -amounts[id(r)], str(r.get("invoice_id"))))
     listed = would_act[:limit]
     lines = [result_markdown(preview, title=title), "", f"Invoices ({total_name(action)}):", ""]
     lines += [

@@ -158,9 +158,7 @@ class AuditReport:
 
 def _per_currency(amounts: Mapping[str, int]) -> str:
     """``{"EUR": 25007, "JPY": 10000}`` -> ``EUR 250.07, JPY 10,000``."""
-    return ", ".join(
-        format_money(amount, currency) for currency, amount in sorted(amounts.items())
-    )
+    return ", ".join(format_money(amount, currency) for currency, amount in sorted(amounts.items()))
 
 
 def result_message(result: Mapping[str, Any], *, title: str | None = None) -> str:

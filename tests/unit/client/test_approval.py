@@ -33,15 +33,12 @@ def test_every_invoice_is_listed_by_currency_largest_first() -> None:
         preview({"a": ("JPY", 10_000), "b": ("EUR", 900), "c": ("EUR", 25_007)})
     )
     assert body.endswith(
-        "Invoices (amount written off):\n\n"
-        "- c: EUR 250.07\n- b: EUR 9.00\n- a: JPY 10,000"
+        "Invoices (amount written off):\n\n- c: EUR 250.07\n- b: EUR 9.00\n- a: JPY 10,000"
     )
 
 
 def test_past_the_bound_it_says_how_many_more() -> None:
-    body = approval_markdown(
-        preview({f"inv_{n:03d}": ("USD", n) for n in range(1, 8)}), limit=5
-    )
+    body = approval_markdown(preview({f"inv_{n:03d}": ("USD", n) for n in range(1, 8)}), limit=5)
     assert "- inv_003: USD 0.03" in body
     assert "inv_002" not in body
     assert body.endswith("- and 2 more, listed in the preview task's log")
