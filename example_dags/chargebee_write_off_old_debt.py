@@ -1,7 +1,8 @@
 """Write off invoices left unpaid for over a year, once a month, after a person approves.
 
 A dry run prices the plan; Airflow's human-in-the-loop approval shows it (counts,
-totals per currency, the largest invoices) under "Required Actions"; only an
+the amount to write off per currency, the largest invoices, then each invoice up
+to a hundred and how many more) under "Required Actions"; only an
 approval lets the write-off run, and the approver's name goes into Chargebee's
 comment on every invoice and into the audit report. A rejection skips the
 write-off: nothing is sent.
@@ -15,7 +16,7 @@ import pendulum
 from airflow.providers.standard.operators.hitl import ApprovalOperator
 from airflow.sdk import DAG, CronDataIntervalTimetable, Param
 
-from airflow_provider_cb.client.report import result_markdown
+from airflow_provider_cb.client.approval import approval_markdown
 from airflow_provider_cb.operators import ListInvoicesOperator, WriteOffInvoiceOperator
 
 PREVIEW = "ti.xcom_pull(task_ids='preview_write_off')"
@@ -26,11 +27,14 @@ with DAG(
     schedule=CronDataIntervalTimetable("0 6 2 * *", timezone="UTC"),
     start_date=pendulum.datetime(2026, 1, 1, tz="UTC"),
     catchup=False,
+    # One run at a time: two runs at once would each select the same old invoices and
+    # ask for approval of them twice; the second waits until the first has finished.
+    max_active_runs=1,
     params={
         "min_age_days": Param(365, type="integer", minimum=30),
         "report_dir": Param("/tmp/chargebee-reports", type="string"),
     },
-    user_defined_filters={"chargebee_markdown": result_markdown},
+    user_defined_filters={"chargebee_approval": approval_markdown},
     tags=["chargebee", "finance"],
 ) as dag:
     old_debt = ListInvoicesOperator(
@@ -55,7 +59,7 @@ with DAG(
             "Write off {{ " + PREVIEW + "['counts'].get('would_act', 0) }} invoices "
             "unpaid for over {{ params.min_age_days }} days?"
         ),
-        body="{{ " + PREVIEW + " | chargebee_markdown }}",
+        body="{{ " + PREVIEW + " | chargebee_approval }}",
         response_timeout=dt.timedelta(days=3),
     )
     write_off = WriteOffInvoiceOperator(

@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from airflow_provider_cb.client.answers import SITE_WIDE_CODES
+from airflow_provider_cb.client.money import summed_amount
 
 if TYPE_CHECKING:
     from airflow_provider_cb.client.outcomes import ActionRecord
@@ -76,10 +77,16 @@ class BulkSummary:
             self.listener(record)
         key = count_key(record)
         self.counts[key] += 1
-        if record.currency_code is not None and record.total is not None:
-            self.amounts.setdefault(key, Counter())[record.currency_code] += record.total
-        if key in ("done", "would_act"):
-            self._rank(record)
+        amount = summed_amount(
+            self.action,
+            total=record.total,
+            amount_due=record.amount_due,
+            write_off_amount=record.write_off_amount,
+        )
+        if record.currency_code is not None and amount is not None:
+            self.amounts.setdefault(key, Counter())[record.currency_code] += amount
+            if key in ("done", "would_act"):
+                self._rank(record.currency_code, amount, record)
         if key == "done":
             return
         if key == "not_sent" and len(self.records) >= MAX_SUMMARY_RECORDS:
@@ -90,12 +97,9 @@ class BulkSummary:
             self.records_logged += 1
             log.warning("%s %s: %s", self.action, record.invoice_id, record.as_dict())
 
-    def _rank(self, record: ActionRecord) -> None:
-        """Keep the record among its currency's largest, by what is due (else the total)."""
-        amount = record.amount_due if record.amount_due is not None else record.total
-        if record.currency_code is None or amount is None:
-            return
-        heap = self.largest.setdefault(record.currency_code, [])
+    def _rank(self, currency: str, amount: int, record: ActionRecord) -> None:
+        """Keep the record among its currency's largest, by the amount the totals sum."""
+        heap = self.largest.setdefault(currency, [])
         entry = (amount, record.invoice_id, record.customer_id)
         if len(heap) < LARGEST_LISTED:
             heapq.heappush(heap, entry)

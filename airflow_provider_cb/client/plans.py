@@ -1,7 +1,7 @@
 """What a selection is about to hand to the action operators, and its money guard.
 
 A plan counts the invoices, sums ``amount_due`` and ``total`` per currency and
-keeps the largest few, so a controller sees the size of a month-end before
+keeps the largest few of each currency, so a controller sees the size of a month-end before
 anything acts; ``max_amount_due`` stops a selection that is larger than expected.
 """
 
@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from airflow_provider_cb.client.errors import ChargebeeValidationError
+from airflow_provider_cb.client.money import format_money
 
 LARGEST = 5
 
@@ -44,7 +45,7 @@ class SelectionPlan:
     range: str
     count: int = 0
     totals: dict[str, dict[str, int]] = field(default_factory=dict)
-    _largest: list[tuple[int, str, str]] = field(default_factory=list)
+    _largest: dict[str, list[tuple[int, str]]] = field(default_factory=dict)
 
     def add(self, invoice: Mapping[str, Any]) -> None:
         currency = str(invoice.get("currency_code") or "unknown")
@@ -53,36 +54,45 @@ class SelectionPlan:
         sums["amount_due"] += amount_due
         sums["total"] += int(invoice.get("total") or 0)
         self.count += 1
-        entry = (amount_due, currency, str(invoice["id"]))
-        if len(self._largest) < LARGEST:
-            heapq.heappush(self._largest, entry)
+        heap = self._largest.setdefault(currency, [])
+        entry = (amount_due, str(invoice["id"]))
+        if len(heap) < LARGEST:
+            heapq.heappush(heap, entry)
         else:
-            heapq.heappushpop(self._largest, entry)
+            heapq.heappushpop(heap, entry)
 
     @property
-    def largest(self) -> list[dict[str, Any]]:
-        return [
-            {"invoice_id": invoice_id, "currency_code": currency, "amount_due": amount}
-            for amount, currency, invoice_id in sorted(self._largest, reverse=True)
-        ]
+    def largest(self) -> dict[str, list[dict[str, Any]]]:
+        """Per currency, its largest invoices by amount due: amounts compare only within one."""
+        return {
+            currency: [
+                {"invoice_id": invoice_id, "amount_due": amount}
+                for amount, invoice_id in sorted(heap, reverse=True)
+            ]
+            for currency, heap in sorted(self._largest.items())
+        }
 
     def check(self, max_amount_due: Mapping[str, int] | None) -> None:
         """Raise, before anything acts, when a currency's amount due exceeds its limit."""
         if max_amount_due is None:
             return
         for currency, sums in sorted(self.totals.items()):
+            owed = sums["amount_due"]
             if currency not in max_amount_due:
                 raise ChargebeeValidationError(
                     "max_amount_due",
-                    f"the selection owes {currency} {sums['amount_due']} but there is no limit "
-                    f"for {currency}; add one or narrow the filters",
+                    f"the selection owes {format_money(owed, currency)} but there is no limit "
+                    f"for {currency}; add one in minor units (e.g. {{{currency!r}: {owed}}}) "
+                    "or narrow the filters",
                 )
-            if sums["amount_due"] > max_amount_due[currency]:
+            limit = max_amount_due[currency]
+            if owed > limit:
                 raise ChargebeeValidationError(
                     f"max_amount_due[{currency}]",
-                    f"the selection of {self.count} invoices {self.range} owes {currency} "
-                    f"{sums['amount_due']} (minor units), more than the limit "
-                    f"{max_amount_due[currency]}; raise the limit or narrow the filters",
+                    f"the selection of {self.count} invoices {self.range} owes "
+                    f"{format_money(owed, currency)}, more than the limit "
+                    f"{format_money(limit, currency)} (in minor units, as the limit is given: "
+                    f"{owed} > {limit}); raise the limit or narrow the filters",
                 )
 
     def as_dict(self) -> dict[str, Any]:

@@ -18,6 +18,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
+from airflow_provider_cb.client.money import (
+    format_money,
+    major_units,
+    summed_amount,
+    total_name,
+)
+
 if TYPE_CHECKING:
     from airflow_provider_cb.client.outcomes import ActionRecord
 
@@ -42,6 +49,8 @@ COLUMNS = (
     "api_error_code",
     "message",
 )
+AMOUNT_COLUMNS = ("total", "amount_due", "write_off_amount")
+"""Shown in the currency's major unit (``250.07`` for EUR 250.07, ``10000`` for JPY 10,000)."""
 MAX_LISTED_FAILURES = 50
 NEEDS_ATTENTION = ("failed", "not_eligible", "not_sent")
 """Outcomes a person has to look at: listed by name in the summary and the message."""
@@ -111,12 +120,22 @@ class AuditReport:
             "try_number": self.try_number if try_number is None else try_number,
             "recorded_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         }
+        currency = data.get("currency_code")
+        if currency:
+            for column in AMOUNT_COLUMNS:
+                if row.get(column) is not None:
+                    row[column] = major_units(row[column], currency)
+        summed = summed_amount(
+            self.action,
+            total=data.get("total"),
+            amount_due=data.get("amount_due"),
+            write_off_amount=data.get("write_off_amount"),
+        )
         with self._lock:
             self._writer.writerow([_cell(row.get(column)) for column in COLUMNS])
             self.counts[outcome] += 1
-            currency = data.get("currency_code")
-            if currency and data.get("total") is not None:
-                self.totals.setdefault(outcome, Counter())[currency] += data["total"]
+            if currency and summed is not None:
+                self.totals.setdefault(outcome, Counter())[currency] += summed
             if data["outcome"] in NEEDS_ATTENTION and len(self.failures) < MAX_LISTED_FAILURES:
                 self.failures.append(data)
 
@@ -144,13 +163,11 @@ class AuditReport:
             out.write(f"- {markdown_text(key)}: {markdown_text(value)}\n")
         invoices = sum(self.counts.values())
         out.write(f"- invoices: {invoices} (one row each in {markdown_text(csv_name)})\n\n")
-        out.write("## Outcomes\n\n| outcome | invoices | totals |\n|---|---:|---|\n")
+        out.write(
+            f"## Outcomes\n\n| outcome | invoices | {total_name(self.action)} |\n|---|---:|---|\n"
+        )
         for outcome, count in sorted(self.counts.items()):
-            per_currency = self.totals.get(outcome, Counter())
-            money = ", ".join(
-                f"{currency} {format_minor(amount)}"
-                for currency, amount in sorted(per_currency.items())
-            )
+            money = _per_currency(self.totals.get(outcome, Counter()))
             out.write(f"| {outcome} | {count} | {money or '-'} |\n")
         if self.failures:
             out.write("\n## Needs attention\n\n| invoice | outcome | reason |\n|---|---|---|\n")
@@ -165,11 +182,9 @@ class AuditReport:
         return out.getvalue()
 
 
-def format_minor(amount: int) -> str:
-    """Minor units (cents) as a decimal amount, for two-decimal currencies."""
-    sign = "-" if amount < 0 else ""
-    whole, cents = divmod(abs(amount), 100)
-    return f"{sign}{whole:,}.{cents:02d}"
+def _per_currency(amounts: Mapping[str, int]) -> str:
+    """``{"EUR": 25007, "JPY": 10000}`` -> ``EUR 250.07, JPY 10,000``."""
+    return ", ".join(format_money(amount, currency) for currency, amount in sorted(amounts.items()))
 
 
 def result_message(result: Mapping[str, Any], *, title: str | None = None) -> str:
@@ -190,18 +205,15 @@ def result_message(result: Mapping[str, Any], *, title: str | None = None) -> st
             f"{result.get('processed', 0)} of {result.get('total', 0)} invoices{dry}: "
             f"{listed or 'nothing to do'}"
         )
+        summed = total_name(str(action))
         for outcome, per_currency in sorted(result.get("totals", {}).items()):
-            money = ", ".join(
-                f"{currency} {format_minor(amount)}"
-                for currency, amount in sorted(per_currency.items())
-            )
-            lines.append(f"{outcome}: {money}")
+            lines.append(f"{outcome}: {_per_currency(per_currency)} ({summed})")
         for currency, invoices in sorted(result.get("largest", {}).items()):
             named = "; ".join(
-                f"{i['invoice_id']} ({i['customer_id']}) {format_minor(i['amount'])}"
+                f"{i['invoice_id']} ({i['customer_id']}) {format_money(i['amount'], currency)}"
                 for i in invoices
             )
-            lines.append(f"largest in {currency}: {named}")
+            lines.append(f"largest in {currency} by {summed}: {named}")
         records = result.get("records", [])
     else:
         records = [result]

@@ -6,6 +6,8 @@ import logging
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, cast
 
+from airflow_provider_cb.client.money import format_money
+
 if TYPE_CHECKING:
     from airflow.sdk import Context
 
@@ -58,10 +60,9 @@ def log_preview(summary: BulkSummary) -> None:
     """A dry run lists each invoice it would act on, with its amount when known."""
     for record in summary.records:
         if record.outcome == "would_act":
-            found = record.as_dict()
             amount = (
-                f" ({found.get('amount_due')} {found.get('currency_code')} due)"
-                if found.get("amount_due") is not None
+                f" ({format_money(record.amount_due, record.currency_code)} due)"
+                if record.amount_due is not None and record.currency_code is not None
                 else ""
             )
             log.info("DRY RUN: would %s %s%s", summary.action, record.invoice_id, amount)

@@ -13,11 +13,13 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from airflow_provider_cb.testing.approvals import ApprovalDesk
     from airflow_provider_cb.testing.emulator import ChargebeeEmulator
     from airflow_provider_cb.testing.faults import FAULT_KINDS, Faults
     from airflow_provider_cb.testing.records import AppliedAction, RecordLog, RequestRecord
 
 _HOMES = {
+    "ApprovalDesk": "approvals",
     "ChargebeeEmulator": "emulator",
     "FAULT_KINDS": "faults",
     "Faults": "faults",
@@ -29,6 +31,7 @@ _HOMES = {
 __all__ = [
     "FAULT_KINDS",
     "AppliedAction",
+    "ApprovalDesk",
     "ChargebeeEmulator",
     "Faults",
     "RecordLog",

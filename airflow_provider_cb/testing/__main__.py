@@ -3,12 +3,16 @@
 ``python -m airflow_provider_cb.testing --seed pending=100 --ready-file /tmp/cb.url``
 prints one line when listening, writes the base URL to the ready file (atomically,
 so a watcher never reads half a URL) and serves until SIGINT or SIGTERM.
+``--currencies EUR,JPY --amounts 1000:50000`` gives the seeded invoices those
+currencies in turn and amounts (in each currency's minor units) spread over the
+range, the same on every start.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import random
 import re
 import signal
 import sys
@@ -19,8 +23,10 @@ from collections.abc import Sequence
 from pathlib import Path
 from types import FrameType
 
+from airflow_provider_cb.client.money import format_money
 from airflow_provider_cb.testing.control import bounded_int, epoch, seed_spec
 from airflow_provider_cb.testing.emulator import ChargebeeEmulator
+from airflow_provider_cb.testing.fields import DEFAULT_AMOUNT
 from airflow_provider_cb.testing.idempotency import DEFAULT_IN_FLIGHT_MESSAGE
 from airflow_provider_cb.testing.ratelimit import RATE_LIMIT_WINDOWS
 from airflow_provider_cb.testing.server import check_loopback
@@ -47,6 +53,34 @@ def _api_key(text: str) -> str:
     return text
 
 
+_CURRENCY = re.compile(r"[A-Z]{3}")
+_MAX_AMOUNT = 10**12
+
+
+def _currencies(text: str) -> tuple[str, ...]:
+    codes = tuple(code.strip().upper() for code in text.split(","))
+    if not all(_CURRENCY.fullmatch(code) for code in codes):
+        raise argparse.ArgumentTypeError(
+            f"{text!r:.60} must be ISO 4217 currency codes separated by commas, e.g. EUR,JPY"
+        )
+    return codes
+
+
+def _amounts(text: str) -> tuple[int, int]:
+    low, _, high = text.partition(":")
+    parse = bounded_int("amount", 0, _MAX_AMOUNT)
+    try:
+        bounds = (parse(low), parse(high or low))
+    except argparse.ArgumentTypeError:
+        bounds = (1, 0)
+    if bounds[0] > bounds[1]:
+        raise argparse.ArgumentTypeError(
+            f"{text!r:.40} must be AMOUNT or MIN:MAX in minor units, from 0 to {_MAX_AMOUNT}, "
+            "MIN not above MAX"
+        )
+    return bounds
+
+
 def _loopback(text: str) -> str:
     try:
         check_loopback(text)
@@ -55,7 +89,7 @@ def _loopback(text: str) -> str:
     return text
 
 
-def _parser() -> argparse.ArgumentParser:
+def parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m airflow_provider_cb.testing",
         description="Serve an emulated Chargebee site on localhost.",
@@ -82,6 +116,21 @@ def _parser() -> argparse.ArgumentParser:
         metavar="ISO-8601",
         help="date of seeded invoices without their own @DATE, e.g. 2026-10-15T12:00:00Z "
         "(default: now)",
+    )
+    parser.add_argument(
+        "--currencies",
+        type=_currencies,
+        default=("USD",),
+        metavar="CODE[,CODE...]",
+        help="currencies of the seeded invoices, taken in turn (default: USD)",
+    )
+    parser.add_argument(
+        "--amounts",
+        type=_amounts,
+        default=None,
+        metavar="AMOUNT|MIN:MAX",
+        help="amount due of each seeded invoice in its currency's minor units (cents for EUR, "
+        "yen for JPY), or spread over MIN:MAX the same on every start (default: 10000)",
     )
     parser.add_argument(
         "--requests-per-minute", type=bounded_int("requests per minute", 1, 100_000), default=None
@@ -135,8 +184,40 @@ def _write_atomically(path: Path, text: str) -> None:
     os.replace(temporary, path)
 
 
+def seed_invoices(emulator: ChargebeeEmulator, args: argparse.Namespace) -> str:
+    """Create the ``--seed`` invoices; say how many and what they owe per currency."""
+    currencies: tuple[str, ...] = args.currencies
+    number = 1
+    owed: Counter[str] = Counter()
+    for spec in args.seed:
+        date = args.date if spec.date is None else spec.date
+        for _ in range(spec.count):
+            currency = currencies[(number - 1) % len(currencies)]
+            amount = _amount(args.amounts, number)
+            invoice_id = emulator.seed(
+                1,
+                status=spec.status,
+                start=number,
+                date=date,
+                currency_code=currency,
+                amount_due=amount,
+            )[0]
+            owed[currency] += emulator.invoice(invoice_id)["amount_due"]
+            number += 1
+    due = ", ".join(format_money(owed[c], c) for c in sorted(owed))
+    return f"{number - 1} invoices" + (f"; due {due}" if due else "")
+
+
+def _amount(bounds: tuple[int, int] | None, number: int) -> int:
+    """Invoice ``number``'s amount: fixed by its number, so every start seeds the same."""
+    if bounds is None:
+        return DEFAULT_AMOUNT
+    low, high = bounds
+    return random.Random(number).randint(low, high)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
+    args = parser().parse_args(argv)
     stop = threading.Event()
 
     def request_stop(signum: int, frame: FrameType | None) -> None:
@@ -159,18 +240,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         in_flight_message=args.in_flight_message,
     )
     emulator.processing_seconds = args.processing_seconds
-    number = 1
-    for spec in args.seed:
-        date = args.date if spec.date is None else spec.date
-        emulator.seed(spec.count, status=spec.status, start=number, date=date)
-        number += spec.count
+    owed = seed_invoices(emulator, args)
     with emulator:
         if args.ready_file is not None:
             _write_atomically(args.ready_file, emulator.base_url + "\n")
-        print(
-            f"chargebee emulator listening on {emulator.base_url} ({number - 1} invoices)",
-            flush=True,
-        )
+        print(f"chargebee emulator listening on {emulator.base_url} ({owed})", flush=True)
         while not stop.wait(0.5):
             pass
     applied = Counter(record.action for record in emulator.applied_actions)

@@ -19,6 +19,8 @@ import textwrap
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from airflow_provider_cb.testing.approvals import ApprovalDesk
+
 if TYPE_CHECKING:
     from airflow_provider_cb.testing.emulator import ChargebeeEmulator
 
@@ -58,12 +60,16 @@ class DagFolder:
 
     :meth:`load` writes a DAG file there and imports it; :meth:`load_file` copies
     one of the project's own DAG files there. Either returns the DAG, ready for
-    ``dag.test()``.
+    ``dag.test()``. ``approvals`` answers the DAGs' approvals while it is started
+    (see :mod:`~airflow_provider_cb.testing.approvals`).
     """
 
-    def __init__(self, folder: Path, emulator: ChargebeeEmulator) -> None:
+    def __init__(
+        self, folder: Path, emulator: ChargebeeEmulator, approvals: ApprovalDesk | None = None
+    ) -> None:
         self.folder = folder
         self.emulator = emulator
+        self.approvals = approvals or ApprovalDesk()
 
     def load(self, name: str, source: str, *, dag_id: str | None = None) -> Any:
         """Write ``source`` (dedented) to ``<name>.py`` in the DAGs folder and return its DAG."""

@@ -110,9 +110,13 @@ def chargebee_dags(
     """The DAGs folder of a migrated Airflow home, with ``chargebee_default`` on the emulator.
 
     ``chargebee_dags.load(name, source)`` or ``.load_file(path)`` returns a DAG
-    ready for ``dag.test()``; ``.emulator`` is the emulator it talks to.
+    ready for ``dag.test()``; ``.emulator`` is the emulator it talks to;
+    ``.approvals`` answers approvals and fails those left unanswered for a minute.
     """
-    folder = DagFolder(chargebee_airflow_home / "dags", chargebee_conn_env)
-    yield folder
+    from airflow_provider_cb.testing.approvals import ApprovalDesk
+
+    with ApprovalDesk() as approvals:
+        folder = DagFolder(chargebee_airflow_home / "dags", chargebee_conn_env, approvals)
+        yield folder
     for written in folder.folder.glob("*.py"):
         written.unlink()

@@ -53,13 +53,14 @@ def test_a_bulk_task_writes_every_invoice_and_a_summary(
     done = [row for row in rows if row["outcome"] == "done"]
     assert len(done) == 3
     assert {(row["currency_code"], row["total"], row["status_after"]) for row in done} == {
-        ("EUR", "1050", "payment_due")
+        ("EUR", "10.50", "payment_due")
     }
     assert all(row["run_id"] == dag_run.run_id and row["try_number"] == "1" for row in rows)
     (voided,) = [row for row in rows if row["invoice_id"] == "voided_1"]
     assert (voided["outcome"], voided["reason"]) == ("not_eligible", "voided")
     assert voided["customer_id"] == '\'=HYPERLINK("x"), "Müller"'  # never run as a formula
     markdown = csv_path.with_suffix(".md").read_text()
+    assert "| outcome | invoices | invoice total |" in markdown
     assert "| done | 3 | EUR 31.50 |" in markdown
     assert "| voided_1 | not_eligible | voided |" in markdown
 

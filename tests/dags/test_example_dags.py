@@ -12,7 +12,6 @@ from airflow_provider_cb.client.report import markdown_text
 from airflow_provider_cb.ledger.layout import NO_PERIOD
 from airflow_provider_cb.testing import ChargebeeEmulator
 from airflow_provider_cb.testing.dags import DagFolder
-from tests.dags.approvals import answer_when_asked, asked_of
 from tests.helpers import REPO, xcom_of
 
 EXAMPLES = REPO / "example_dags"
@@ -32,6 +31,8 @@ def test_every_example_dag_parses_without_import_errors(chargebee_airflow_home: 
         "chargebee_dunning_control",
         "chargebee_write_off_old_debt",
     }
+    # Two write-off runs at once would each ask for approval of the same invoices.
+    assert bag.dags["chargebee_write_off_old_debt"].max_active_runs == 1
 
 
 def test_dunning_control_from_run_config(
@@ -88,28 +89,35 @@ def test_write_off_old_debt_runs_once_approved_and_names_the_approver(
     run_date = pendulum.datetime(2026, 11, 2, 6, tz="UTC")
     seed_old_debt(emulator, run_date)
     dag = load_example(chargebee_dags, "chargebee_write_off_old_debt")
-    approver = answer_when_asked(dag.dag_id, "approve_write_off", "Approve", "alice")  # type: ignore[attr-defined]
+    approvals = chargebee_dags.approvals
+    approvals.approve("approve_write_off", by="alice")
 
     first = dag.test(logical_date=run_date, run_conf={"report_dir": str(tmp_path)})  # type: ignore[attr-defined]
-    approver.join(timeout=5)
 
-    assert approver.errors == []  # type: ignore[attr-defined]
     assert first.state == "success"
     assert xcom_of(first, "preview_write_off")["counts"] == {"would_act": 6}
-    # The plan the approver saw: counts, totals per currency and the largest invoices.
-    subject, body = asked_of(first, "approve_write_off")
-    assert subject == "Write off 6 invoices unpaid for over 365 days?"
+    # The plan the approver saw: counts, the amount to write off, each invoice.
+    asked = approvals.asked_of("approve_write_off")
+    assert asked.subject == "Write off 6 invoices unpaid for over 365 days?"
+    body = str(asked.body)
     # The body is Markdown: every line escaped, so no customer's name can forge it.
     assert markdown_text("DRY RUN: Chargebee write_off") in body
     assert markdown_text("6 of 6 invoices (dry run: nothing was sent): would_act 6") in body
-    assert markdown_text("would_act: USD 2,800.00") in body
+    assert markdown_text("would_act: USD 2,800.00 (amount written off)") in body
     assert (
         markdown_text(
-            "largest in USD: due_000002 (cus_due_000002) 900.00; due_000001 (cus_due_000001) 900.00; "
-            "inv_000004 (cus_inv_000004) 250.00; inv_000003 (cus_inv_000003) 250.00; "
-            "inv_000002 (cus_inv_000002) 250.00"
+            "largest in USD by amount written off: due_000002 (cus_due_000002) USD 900.00; "
+            "due_000001 (cus_due_000001) USD 900.00; inv_000004 (cus_inv_000004) USD 250.00; "
+            "inv_000003 (cus_inv_000003) USD 250.00; inv_000002 (cus_inv_000002) USD 250.00"
         )
         in body
+    )
+    listed = [("due_000001", "900.00"), ("due_000002", "900.00")] + [
+        (f"inv_00000{n}", "250.00") for n in (1, 2, 3, 4)
+    ]
+    assert body.endswith(
+        "Invoices (amount written off):\n\n"
+        + "\n".join(f"- {markdown_text(i)}: USD {amount}" for i, amount in listed)
     )
     assert xcom_of(first, "write_off")["counts"] == {"done": 6}
     comments = {a.params["comment"] for a in emulator.applied_actions.snapshot()}
@@ -124,7 +132,6 @@ def test_write_off_old_debt_runs_once_approved_and_names_the_approver(
     }
     assert sum(line["write_off_amount"] for line in lines) == 280_000
     if run_twice:
-        approver = answer_when_asked(dag.dag_id, "approve_write_off", "Approve", "alice")  # type: ignore[attr-defined]
         second = dag.test(logical_date=run_date, run_conf={"report_dir": str(tmp_path)})  # type: ignore[attr-defined]
         assert xcom_of(second, "select_old_debt") == []
     assert emulator.count_applied(action="write_off") == 6
@@ -138,13 +145,27 @@ def test_a_rejected_write_off_sends_nothing(
     run_date = pendulum.datetime(2026, 11, 2, 6, tz="UTC")
     seed_old_debt(emulator, run_date)
     dag = load_example(chargebee_dags, "chargebee_write_off_old_debt")
-    approver = answer_when_asked(dag.dag_id, "approve_write_off", "Reject", "bob")  # type: ignore[attr-defined]
+    chargebee_dags.approvals.reject("approve_write_off", by="bob")
 
     dag_run = dag.test(logical_date=run_date)  # type: ignore[attr-defined]
-    approver.join(timeout=5)
 
-    assert approver.errors == []  # type: ignore[attr-defined]
     assert dag_run.state == "success"
     assert dag_run.get_task_instance("write_off").state == "skipped"
     assert [r for r in emulator.requests if r.method == "POST"] == []
     assert emulator.count_applied() == 0
+
+
+def test_an_approval_nobody_answers_fails_its_task_instead_of_hanging(
+    chargebee_dags: DagFolder, chargebee_conn_env: ChargebeeEmulator
+) -> None:
+    """The test a new user writes first: run the write-off DAG, with no answer arranged."""
+    seed_old_debt(chargebee_conn_env, pendulum.datetime(2026, 11, 2, 6, tz="UTC"))
+    dag = load_example(chargebee_dags, "chargebee_write_off_old_debt")
+    chargebee_dags.approvals.timeout = 1
+
+    dag_run = dag.test(logical_date=pendulum.datetime(2026, 11, 2, 6, tz="UTC"))  # type: ignore[attr-defined]
+
+    assert dag_run.state == "failed"
+    assert dag_run.get_task_instance("approve_write_off").state == "failed"
+    assert chargebee_dags.approvals.asked_of("approve_write_off").answer is None
+    assert chargebee_conn_env.count_applied() == 0

@@ -39,9 +39,9 @@ CloseInvoiceOperator(task_id="close_missing", invoice_ids=["inv_missing"],
     assert success.splitlines() == [
         f"Month-end close {dag_run.run_id}",
         "3 of 3 invoices: done 3",
-        "done: EUR 370.35",
-        "largest in EUR: inv_000003 (cus_inv_000003) 123.45; inv_000002 (cus_inv_000002) 123.45; "
-        "inv_000001 (cus_inv_000001) 123.45",
+        "done: EUR 370.35 (invoice total)",
+        "largest in EUR by invoice total: inv_000003 (cus_inv_000003) EUR 123.45; "
+        "inv_000002 (cus_inv_000002) EUR 123.45; inv_000001 (cus_inv_000001) EUR 123.45",
     ]
     assert failure.splitlines()[1:] == [
         "1 of 1 invoices: failed 1",

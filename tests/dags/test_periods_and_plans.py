@@ -148,11 +148,8 @@ def test_the_plan_sums_per_currency_and_names_the_largest(
         "EUR": {"amount_due": 3_000, "total": 8_000},
         "USD": {"amount_due": 90_000, "total": 90_000},
     }
-    assert plan["largest"][0] == {
-        "invoice_id": "big_usd",
-        "currency_code": "USD",
-        "amount_due": 90_000,
-    }
+    assert plan["largest"]["USD"] == [{"invoice_id": "big_usd", "amount_due": 90_000}]
+    assert [entry["amount_due"] for entry in plan["largest"]["EUR"]] == [1_000, 1_000, 1_000, 0]
 
 
 @pytest.mark.parametrize(

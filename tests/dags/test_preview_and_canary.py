@@ -97,6 +97,27 @@ CloseInvoiceOperator(task_id="bulk", invoice_ids=["inv_000001", "inv_000002"], d
     assert all(r.method != "POST" for r in emulator.requests)
 
 
+def test_a_dry_run_shows_each_amount_in_its_currencys_major_unit(
+    chargebee_dags: DagFolder, emulator: ChargebeeEmulator, output: Output
+) -> None:
+    emulator.add_invoice("nov_eur_007", status="pending", currency_code="EUR", amount_due=25_007)
+    emulator.add_invoice("nov_jpy_001", status="pending", currency_code="JPY", amount_due=10_000)
+    emulator.add_invoice("nov_bhd_001", status="pending", currency_code="BHD", amount_due=1_234)
+    dag_run = run(
+        chargebee_dags,
+        "preview_money",
+        """
+CloseInvoiceOperator(task_id="bulk", invoice_ids=["nov_eur_007", "nov_jpy_001", "nov_bhd_001"],
+                     dry_run=True)
+""",
+    )
+    assert dag_run.state == "success"
+    text = output.text()
+    assert "DRY RUN: would close nov_eur_007 (EUR 250.07 due)" in text
+    assert "DRY RUN: would close nov_jpy_001 (JPY 10,000 due)" in text
+    assert "DRY RUN: would close nov_bhd_001 (BHD 1.234 due)" in text
+
+
 def test_a_real_run_states_what_it_is_about_to_do(
     chargebee_dags: DagFolder, emulator: ChargebeeEmulator, output: Output
 ) -> None:

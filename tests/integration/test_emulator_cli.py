@@ -29,6 +29,11 @@ from tests.integration.emulator_calls import act, ids
         (["--api-key", ""], "--api-key"),
         (["--api-key", "key with spaces"], "--api-key"),
         (["--api-key", "user:password"], "--api-key"),
+        (["--currencies", "EURO"], "--currencies"),
+        (["--currencies", "EUR,"], "--currencies"),
+        (["--amounts", "500:100"], "--amounts"),
+        (["--amounts", "-5"], "--amounts"),
+        (["--amounts", "12.50"], "--amounts"),
     ],
 )
 def test_bad_arguments_get_a_usage_error_naming_the_option(
@@ -80,7 +85,7 @@ def test_cli_serves_until_sigterm(tmp_path: Path) -> None:
         assert process.stdout is not None
         line = process.stdout.readline()
         base_url = ready.read_text().strip()
-        assert line == f"chargebee emulator listening on {base_url} (5 invoices)\n"
+        assert line == f"chargebee emulator listening on {base_url} (5 invoices; due USD 500.00)\n"
         assert [p.name for p in ready.parent.iterdir()] == ["url"]
         with httpx.Client(base_url=base_url, auth=("cli_key", ""), timeout=10) as client:
             assert ids(client.get("/api/v2/invoices", params={"status[is]": "payment_due"})) == [
@@ -106,3 +111,28 @@ def test_cli_refuses_a_public_host() -> None:
     )
     assert result.returncode == 2
     assert "loopback" in result.stderr
+
+
+def test_cli_seeds_currencies_in_turn_and_amounts_over_a_range(tmp_path: Path) -> None:
+    ready = tmp_path / "url"
+    argv = ["--seed", "pending=6", "--currencies", "EUR,jpy", "--amounts", "1000:50000"]
+    command = [sys.executable, "-m", "airflow_provider_cb.testing", *argv]
+    process = subprocess.Popen(
+        [*command, "--ready-file", str(ready)], stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert process.stdout is not None
+        line = process.stdout.readline()
+        with httpx.Client(base_url=ready.read_text().strip(), auth=("test_key", "")) as client:
+            answer = client.get("/api/v2/invoices", params={"limit": 10}).json()
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+    invoices = {item["invoice"]["id"]: item["invoice"] for item in answer["list"]}
+    assert [invoices[f"inv_00000{n}"]["currency_code"] for n in range(1, 7)] == ["EUR", "JPY"] * 3
+    amounts = [invoice["amount_due"] for invoice in invoices.values()]
+    assert all(1_000 <= amount <= 50_000 for amount in amounts)
+    assert len(set(amounts)) > 1, "spread over the range"
+    eur = sum(i["amount_due"] for i in invoices.values() if i["currency_code"] == "EUR")
+    jpy = sum(i["amount_due"] for i in invoices.values() if i["currency_code"] == "JPY")
+    assert f"(6 invoices; due EUR {eur // 100:,}.{eur % 100:02d}, JPY {jpy:,})" in line

@@ -263,7 +263,7 @@ def test_each_cli_seed_has_its_own_date(tmp_path: Path) -> None:
     )
     try:
         assert server.stdout is not None
-        assert "(3 invoices)" in server.stdout.readline()
+        assert "(3 invoices; due USD 300.00)" in server.stdout.readline()
         with httpx.Client(base_url=ready.read_text().strip(), auth=(KEY, "")) as http:
             dates = listed_dates(http)
     finally:

@@ -19,7 +19,8 @@ def plan_of(*invoices: tuple[str, str, int]) -> SelectionPlan:
 
 def test_the_largest_five_by_amount_due_in_order() -> None:
     plan = plan_of(*((f"inv_{n}", "EUR", n * 100) for n in range(1, 9)))
-    assert [entry["invoice_id"] for entry in plan.largest] == [f"inv_{n}" for n in (8, 7, 6, 5, 4)]
+    ranked = [entry["invoice_id"] for entry in plan.largest["EUR"]]
+    assert ranked == [f"inv_{n}" for n in (8, 7, 6, 5, 4)]
     assert plan.as_dict()["totals"] == {"EUR": {"amount_due": 3_600, "total": 3_600}}
 
 
@@ -36,6 +37,32 @@ def test_the_guard_names_the_currency_and_the_limit() -> None:
         plan.check({"EUR": 1_099})
     with pytest.raises(ChargebeeValidationError, match="no limit for EUR"):
         plan.check({"USD": 10**9})
+
+
+def test_the_largest_are_ranked_within_each_currency() -> None:
+    plan = plan_of(("yen_1", "JPY", 10_000), ("eur_1", "EUR", 25_007), ("eur_2", "EUR", 900))
+    assert plan.largest == {
+        "EUR": [
+            {"invoice_id": "eur_1", "amount_due": 25_007},
+            {"invoice_id": "eur_2", "amount_due": 900},
+        ],
+        "JPY": [{"invoice_id": "yen_1", "amount_due": 10_000}],
+    }
+
+
+def test_the_guard_shows_major_units_with_the_minor_figure_it_takes() -> None:
+    plan = plan_of(("inv_1", "EUR", 25_007), ("yen_1", "JPY", 10_000))
+    with pytest.raises(ChargebeeValidationError) as over:
+        plan.check({"EUR": 25_000, "JPY": 10_000})
+    assert str(over.value) == (
+        "max_amount_due[EUR]: the selection of 2 invoices 2026-10-01..2026-10-31 UTC owes "
+        "EUR 250.07, more than the limit EUR 250.00 (in minor units, as the limit is given: "
+        "25007 > 25000); raise the limit or narrow the filters"
+    )
+    with pytest.raises(ChargebeeValidationError) as unlimited:
+        plan.check({"EUR": 10**9})
+    assert "owes JPY 10,000 but there is no limit for JPY" in str(unlimited.value)
+    assert "{'JPY': 10000}" in str(unlimited.value)
 
 
 @pytest.mark.parametrize(
