@@ -153,7 +153,8 @@ for i, value in ipairs(redis.call('HVALS', KEYS[2])) do
   local interval, expires = string.match(value, '(%S+) (%S+)')
   if tonumber(expires) >= now then table.insert(paces, interval) end
 end
-local learned = redis.call('HMGET', KEYS[3], 'count', 'since', 'last_at', 'lowered_at', 'lowered_to')
+local learned = redis.call(
+  'HMGET', KEYS[3], 'count', 'since', 'last_at', 'lowered_at', 'lowered_to')
 for i = 1, 5 do learned[i] = learned[i] or '' end
 return {redis.call('HGET', KEYS[1], 'interval') or '', paces, learned}
 """
