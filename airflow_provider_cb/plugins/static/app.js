@@ -86,7 +86,8 @@ function budgetRate(site) {
     return `none sending; configured ${perMinute(site.configured_per_minute)}`;
   }
   const learned = site.learned_per_minute === null ? "" : " (learned from a 429)";
-  return `${perMinute(site.requests_per_minute)}${learned}, ${site.processes} process(es) sending`;
+  const sending = site.processes ? `${site.processes} process(es) sending` : "none sending now";
+  return `${perMinute(site.requests_per_minute)}${learned}, ${sending}`;
 }
 
 async function loadBudgets() {
