@@ -6,6 +6,11 @@ to a hundred and how many more) under "Required Actions"; only an
 approval lets the write-off run, and the approver's name goes into Chargebee's
 comment on every invoice and into the audit report. A rejection skips the
 write-off: nothing is sent.
+
+The selection is by age, not by month, so the month ledger files the preview and
+the write-off under the month the run writes off in (the end of its data
+interval: a run due on 2 December files under ``2026-12``); the report task then
+writes that month's report (docs/month-view.md).
 """
 
 from __future__ import annotations
@@ -14,10 +19,11 @@ import datetime as dt
 
 import pendulum
 from airflow.providers.standard.operators.hitl import ApprovalOperator
-from airflow.sdk import DAG, CronDataIntervalTimetable, Param
+from airflow.sdk import DAG, CronDataIntervalTimetable, Param, get_current_context, task
 
 from airflow_provider_cb.client.approval import approval_markdown
 from airflow_provider_cb.operators import ListInvoicesOperator, WriteOffInvoiceOperator
+from airflow_provider_cb.operators.ledger import publish_month_reports
 
 PREVIEW = "ti.xcom_pull(task_ids='preview_write_off')"
 APPROVER = "ti.xcom_pull(task_ids='approve_write_off')['responded_by_user']['name']"
@@ -73,4 +79,11 @@ with DAG(
         skip_events=["email"],
         failure_policy="fail_at_end",
     )
-    old_debt >> preview >> approval >> write_off
+
+    @task
+    def report() -> None:
+        """Write the month report of the month the write-off was filed under."""
+        for written in publish_month_reports(get_current_context()):
+            print("month report:", written)
+
+    old_debt >> preview >> approval >> write_off >> report()

@@ -14,6 +14,11 @@ process paced differently from the others says so once.
 
 A store that cannot be reached stops the request with a retryable error naming
 ``rate_limit_store``: running unbudgeted could get the whole site blocked.
+
+Each site-limit 429 is also counted in the store (how many, since when, when the
+rate was last lowered and to what), kept :data:`LEARNED_TTL_SECONDS` after the
+last one, so the month-end page can say what the site's budget learned
+(:func:`read_site_budget`).
 """
 
 from __future__ import annotations
@@ -23,6 +28,7 @@ import random
 import time
 import uuid
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any, NoReturn
 
 import redis
@@ -49,6 +55,8 @@ STORE_TIMEOUT_SECONDS = 5.0
 SLOT_POLL_SECONDS = (0.005, 0.02)
 RATE_MEMBER_SECONDS = 60.0
 """A process's configured pace counts towards the site's for this long after its last request."""
+LEARNED_TTL_SECONDS = 7 * 24 * 3600
+"""The record of a site's 429s lives this long after the last one: a week of month-end runs."""
 
 _NOW = """
 local clock = redis.call('TIME')
@@ -117,15 +125,64 @@ return 1
 """
 )
 
-LOWER = """
--- KEYS: state hash; ARGV: interval the 429'd request was paced at, new interval, ttl
+LOWER = (
+    _NOW
+    + """
+-- KEYS: state hash, learned hash
+-- ARGV: interval the 429'd request was paced at, new interval, ttl, learned ttl
+redis.call('HINCRBY', KEYS[2], 'count', 1)
+redis.call('HSETNX', KEYS[2], 'since', fmt(now))
+redis.call('HSET', KEYS[2], 'last_at', fmt(now))
+redis.call('EXPIRE', KEYS[2], ARGV[4])
 if (tonumber(redis.call('HGET', KEYS[1], 'interval')) or 0) > tonumber(ARGV[1]) + 1e-6 then
   return ''
 end
 redis.call('HSET', KEYS[1], 'interval', ARGV[2])
 redis.call('EXPIRE', KEYS[1], ARGV[3])
+redis.call('HSET', KEYS[2], 'lowered_at', fmt(now), 'lowered_to', ARGV[2])
 return ARGV[2]
 """
+)
+
+READ = (
+    _NOW
+    + """
+-- KEYS: state hash, rates hash, learned hash; read only
+local paces = {}
+for i, value in ipairs(redis.call('HVALS', KEYS[2])) do
+  local interval, expires = string.match(value, '(%S+) (%S+)')
+  if tonumber(expires) >= now then table.insert(paces, interval) end
+end
+local learned = redis.call(
+  'HMGET', KEYS[3], 'count', 'since', 'last_at', 'lowered_at', 'lowered_to')
+for i = 1, 5 do learned[i] = learned[i] or '' end
+return {redis.call('HGET', KEYS[1], 'interval') or '', paces, learned}
+"""
+)
+
+
+def store_key(budget_key: str, name: str) -> str:
+    """A key of the site's shared state; one hash tag puts them all on one Redis Cluster slot."""
+    return f"chargebee:{{{budget_key}}}:{name}"
+
+
+def _connect(url: str) -> redis.Redis:
+    client = redis.Redis.from_url(
+        url,
+        socket_timeout=STORE_TIMEOUT_SECONDS,
+        socket_connect_timeout=STORE_TIMEOUT_SECONDS,
+        decode_responses=True,
+    )
+    client.ping()
+    return client
+
+
+def _store_error(url: str, error: Exception) -> RateLimitStoreError:
+    detail = redact(f"{type(error).__name__}: {error}", store_secrets(url))[:300]
+    return RateLimitStoreError(
+        f"rate_limit_store: cannot use {redacted_store_url(url)} ({detail}); no request goes "
+        "out without the site's shared budget. Retry once the store answers"
+    )
 
 
 def _per_minute(interval: float) -> float:
@@ -144,26 +201,19 @@ class SharedBudget(RateBudget):
             sleep=sleep,
         )
         self._blocking = True  # every call is a round trip to the store
-        url = settings.rate_limit_store or ""
+        self._url = url = settings.rate_limit_store or ""
         self._shown_url = redacted_store_url(url)
-        self._secrets = store_secrets(url)
         self._configured = settings.pace
         self._member = uuid.uuid4().hex
         self._disagreement_seen: tuple[str, str] | None = None
         self._lease = settings.timeout + LEASE_MARGIN_SECONDS
         key = settings.budget_key
-        # One hash tag: both keys land on one Redis Cluster slot, as a script needs.
-        self._state_key = f"chargebee:{{{key}}}:budget"
-        self._slots_key = f"chargebee:{{{key}}}:slots"
-        self._rates_key = f"chargebee:{{{key}}}:rates"
+        self._state_key = store_key(key, "budget")
+        self._slots_key = store_key(key, "slots")
+        self._rates_key = store_key(key, "rates")
+        self._learned_key = store_key(key, "learned")
         try:
-            self._redis = redis.Redis.from_url(
-                url,
-                socket_timeout=STORE_TIMEOUT_SECONDS,
-                socket_connect_timeout=STORE_TIMEOUT_SECONDS,
-                decode_responses=True,
-            )
-            self._redis.ping()
+            self._redis = _connect(url)
         except (redis.RedisError, ValueError) as error:
             self._fail(error)
         self._reserve_script = self._redis.register_script(RESERVE)
@@ -172,11 +222,7 @@ class SharedBudget(RateBudget):
         self._lower_script = self._redis.register_script(LOWER)
 
     def _fail(self, error: Exception) -> NoReturn:
-        detail = redact(f"{type(error).__name__}: {error}", self._secrets)[:300]
-        raise RateLimitStoreError(
-            f"rate_limit_store: cannot use {self._shown_url} ({detail}); no request goes out "
-            "without the site's shared budget. Retry once the store answers"
-        ) from None
+        raise _store_error(self._url, error) from None
 
     def _call(self, script: Any, keys: list[str], args: list[Any]) -> Any:
         try:
@@ -246,8 +292,13 @@ class SharedBudget(RateBudget):
         lowered = max(MIN_REQUESTS_PER_MINUTE, paced_at * SLOWDOWN)
         answer = self._call(
             self._lower_script,
-            [self._state_key],
-            [f"{interval_of(paced_at):.6f}", f"{interval_of(lowered):.6f}", STATE_TTL_SECONDS],
+            [self._state_key, self._learned_key],
+            [
+                f"{interval_of(paced_at):.6f}",
+                f"{interval_of(lowered):.6f}",
+                STATE_TTL_SECONDS,
+                LEARNED_TTL_SECONDS,
+            ],
         )
         if not answer:
             return None
@@ -265,3 +316,63 @@ class SharedBudget(RateBudget):
 
     def close(self) -> None:
         self._redis.close()
+
+
+@dataclass(frozen=True)
+class SiteBudgetState:
+    """What the store knows of a site's budget now; times are the store's, in epoch seconds."""
+
+    requests_per_minute: float | None
+    """The rate the site goes at now: the slowest pace of the processes sending and the
+    learned rate; None when no process sent in the last minute and nothing was learned."""
+    learned_per_minute: float | None
+    """The rate a 429 taught the store, while it lasts (``STATE_TTL_SECONDS`` unused)."""
+    processes: int
+    """Processes that sent in the last minute, each with its configured pace."""
+    site_429s: int
+    """Site-limit 429s counted since ``first_429_at``."""
+    first_429_at: float | None
+    last_429_at: float | None
+    lowered_at: float | None
+    """When a 429 last lowered the site's rate."""
+    lowered_to: float | None
+
+
+def _number(text: str) -> float | None:
+    return float(text) if text else None
+
+
+def read_site_budget(settings: ClientSettings) -> SiteBudgetState:
+    """The site's budget as the store holds it, without touching it.
+
+    Raises :class:`RateLimitStoreError` (its message without the password) when the
+    store cannot be read.
+    """
+    url = settings.rate_limit_store or ""
+    key = settings.budget_key
+    try:
+        client = _connect(url)
+    except (redis.RedisError, ValueError) as error:
+        raise _store_error(url, error) from None
+    try:
+        learned_interval, paces, learned = client.register_script(READ)(
+            keys=[store_key(key, "budget"), store_key(key, "rates"), store_key(key, "learned")]
+        )
+    except redis.RedisError as error:
+        raise _store_error(url, error) from None
+    finally:
+        client.close()
+    intervals = [float(p) for p in paces]
+    if learned_interval:
+        intervals.append(float(learned_interval))
+    count, since, last_at, lowered_at, lowered_to = learned
+    return SiteBudgetState(
+        requests_per_minute=_per_minute(max(intervals)) if intervals else None,
+        learned_per_minute=_per_minute(float(learned_interval)) if learned_interval else None,
+        processes=len(paces),
+        site_429s=int(count or 0),
+        first_429_at=_number(since),
+        last_429_at=_number(last_at),
+        lowered_at=_number(lowered_at),
+        lowered_to=_per_minute(float(lowered_to)) if lowered_to else None,
+    )

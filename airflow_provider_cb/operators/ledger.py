@@ -3,8 +3,9 @@
 The location is one setting, ``[chargebee] ledger_path`` (environment:
 ``AIRFLOW__CHARGEBEE__LEDGER_PATH``), a local path or any ``ObjectStoragePath``
 URL; by default ``$AIRFLOW_HOME/chargebee-ledger``. The month-end page reads
-the same setting. The period comes from the upstream selection's plan, the
-approver from an upstream human-in-the-loop task's answer.
+the same setting. The period comes from the upstream selection's plan (or, when
+that claims no month, from when the run acts), the approver from an upstream
+human-in-the-loop task's answer.
 """
 
 from __future__ import annotations
@@ -15,8 +16,16 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from airflow_provider_cb.client.months import month_of, zone
+from airflow_provider_cb.client.periods import month_period
 from airflow_provider_cb.client.storeurl import redacted_store_url
-from airflow_provider_cb.ledger.layout import StoragePath, TaskIdentity, period_of, safe_name
+from airflow_provider_cb.ledger.layout import (
+    NO_PERIOD,
+    StoragePath,
+    TaskIdentity,
+    period_of,
+    safe_name,
+)
 from airflow_provider_cb.ledger.writer import TaskLedger
 from airflow_provider_cb.operators.endings import selection_period
 from airflow_provider_cb.operators.report import report_targets
@@ -88,13 +97,35 @@ def _site(operator: InvoiceActionOperator) -> tuple[str, str]:
     return site, page[: -len(probe)] if page else ""
 
 
+def ledger_period(period_range: str | None, context: Context) -> tuple[str, str | None, str | None]:
+    """The period, range and zone the try's lines are filed under.
+
+    A selection of a calendar month names it. Any other (an explicit ``date`` filter,
+    as the write-off example's "unpaid for over a year") claims no month of invoices,
+    so the lines go under the month the run acts in: the end of its data interval
+    (a scheduled run's due time), else when it was triggered, in the selection's
+    zone or UTC. Outside a run nothing names a month: ``no-period``.
+    """
+    period, tz = period_of(period_range)
+    if period != NO_PERIOD:
+        return period, period_range, tz
+    dag_run = context.get("dag_run")
+    acted = context.get("data_interval_end") or getattr(dag_run, "run_after", None)
+    if acted is None:
+        return NO_PERIOD, period_range, tz
+    tz = tz or "UTC"
+    year, month = month_of(int(acted.timestamp()), zone(tz))
+    acted_in = month_period(year, month, tz, "the month the run acts in").label()
+    selection = f"{period_range}, " if period_range else ""
+    return f"{year}-{month:02d}", f"{selection}acted {acted_in}", tz
+
+
 def start_ledger(operator: InvoiceActionOperator, context: Context, map_index: int) -> TaskLedger:
     """The ledger of this task try, before anything is sent."""
     ti = context["ti"]
     upstream = sorted(operator.upstream_task_ids)
     plans = ti.xcom_pull(task_ids=upstream, key=PLAN_XCOM_KEY) if upstream else []
-    period_range = selection_period(plans or [])
-    period, zone = period_of(period_range)
+    period, period_range, zone_name = ledger_period(selection_period(plans or []), context)
     site, invoice_pages = _site(operator)
     # An operator executed outside a task run (a user's unit test) has one try.
     try_number = getattr(ti, "try_number", None) or 1
@@ -102,7 +133,7 @@ def start_ledger(operator: InvoiceActionOperator, context: Context, map_index: i
         site=site,
         period=period,
         period_range=period_range,
-        timezone=zone,
+        timezone=zone_name,
         dag_id=operator.dag_id,
         run_id=context["run_id"],
         try_number=try_number,

@@ -10,6 +10,7 @@ request only lists the folders for new files.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import cache
 from pathlib import Path
 from typing import Annotated, Any
@@ -25,7 +26,7 @@ from airflow_provider_cb.ledger.index import LedgerIndex
 from airflow_provider_cb.ledger.layout import REPORTS_FOLDER, period_folder, safe_name
 from airflow_provider_cb.ledger.summary import TaskSummary
 from airflow_provider_cb.operators.ledger import ledger_location, ledger_root
-from airflow_provider_cb.plugins import views
+from airflow_provider_cb.plugins import budget, views
 
 STATIC = Path(__file__).parent / "static"
 REPORT_TYPES = {".md": "text/markdown; charset=utf-8", ".csv": "text/csv; charset=utf-8"}
@@ -43,6 +44,19 @@ def readable_dag_ids(user: GetUserDep) -> set[str]:
 
 
 Readable = Annotated[set[str], Depends(readable_dag_ids)]
+
+
+def connection_reader(user: GetUserDep) -> Callable[[str], bool]:
+    """Whether the caller may read a connection, as Airflow's auth manager decides."""
+    from airflow.api_fastapi.auth.managers.models.resource_details import ConnectionDetails
+
+    manager = get_auth_manager()
+    return lambda conn_id: manager.is_authorized_connection(
+        method="GET", details=ConnectionDetails(conn_id=conn_id), user=user
+    )
+
+
+MayReadConnection = Annotated[Callable[[str], bool], Depends(connection_reader)]
 
 
 def visible(dag_ids: set[str]) -> list[TaskSummary]:
@@ -81,6 +95,12 @@ def create_app() -> FastAPI:
             "dag_ids": sorted({str(s.identity.get("dag_id")) for s in summaries}),
             "periods": views.periods(summaries),
         }
+
+    @app.get("/api/budgets")
+    def budgets(may_read: MayReadConnection) -> dict[str, Any]:
+        """Each site's shared rate budget, for the Chargebee connections the caller may read."""
+        readable = [c for c in budget.chargebee_connection_ids() if may_read(c)]
+        return {"budgets": budget.site_budgets(readable)}
 
     @app.get("/api/periods/{site}/{period}")
     def period(site: str, period: str, dag_ids: Readable) -> dict[str, Any]:

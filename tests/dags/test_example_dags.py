@@ -9,7 +9,6 @@ import pendulum
 import pytest
 
 from airflow_provider_cb.client.report import markdown_text
-from airflow_provider_cb.ledger.layout import NO_PERIOD
 from airflow_provider_cb.testing import ChargebeeEmulator
 from airflow_provider_cb.testing.dags import DagFolder
 from tests.helpers import REPO, xcom_of
@@ -124,13 +123,24 @@ def test_write_off_old_debt_runs_once_approved_and_names_the_approver(
     assert comments == {f"Unpaid for over 365 days; write-off approved by alice ({first.run_id})"}
     (summary,) = tmp_path.glob("*/*/write_off.*.try-1.md")
     assert "approved by alice" in summary.read_text()
-    # The month ledger names the approver too; a date filter claims no month.
-    (ledger,) = tmp_path.glob(f"ledger/acme/{NO_PERIOD}/*/*/write_off.-1.try-1.jsonl")
+    # The month ledger names the approver too. A selection by age claims no month of
+    # invoices: a run as of 2 November (its data interval's end, the date its selection
+    # counts back from) files under November, not under "no-period".
+    assert [p.name for p in (tmp_path / "ledger/acme").iterdir()] == ["2026-11"]
+    (ledger,) = tmp_path.glob("ledger/acme/2026-11/*/*/write_off.-1.try-1.jsonl")
     lines = [json.loads(line) for line in ledger.read_text().splitlines()]
     assert {(line["approver"], line["outcome"], line["dry_run"]) for line in lines} == {
         ("alice", "done", False)
     }
     assert sum(line["write_off_amount"] for line in lines) == 280_000
+    # The report task wrote November's month report, write-off and preview included.
+    (report,) = tmp_path.glob("ledger/acme/2026-11/reports/month-2026-11.*.md")
+    title, *_ = report.read_text(encoding="utf-8").splitlines()
+    assert title == (
+        "# Chargebee month report: 2026-11 (per date filter {'before': "
+        "'2025-11-02T06:00:00+00:00'}, acted 2026-11-01..2026-11-30 UTC; zone UTC), site acme"
+    )
+    assert "| write_off | done | 6 | USD 2,800.00 |" in report.read_text(encoding="utf-8")
     if run_twice:
         second = dag.test(logical_date=run_date, run_conf={"report_dir": str(tmp_path)})  # type: ignore[attr-defined]
         assert xcom_of(second, "select_old_debt") == []

@@ -2,7 +2,7 @@
 
 Three periods of real runs (two month-end closes of the example DAG, one close that
 meets voided invoices) and a write-off waiting for approval; a controller (admin) sees
-them all, with working links; a user without a role may read no DAG and sees nothing,
+them all, with working links, and the budget a shared store learned for the site; a user without a role may read no DAG and sees nothing,
 in the page and in its API. The screenshot goes to a temporary folder, or to
 ``CHARGEBEE_SCREENSHOTS`` (scripts/refresh-screenshots.sh sets it to docs/images).
 """
@@ -19,8 +19,11 @@ import httpx
 import pendulum
 import pytest
 
+from airflow_provider_cb.client.settings import ClientSettings
+from airflow_provider_cb.client.sharedbudget import SharedBudget
 from tests.e2e.browser import CHROMIUM, Page, chromium_page
 from tests.e2e.live import DAG_FILES, LiveAirflow, _token, live_airflow, poll
+from tests.redis_server import RedisServer
 
 pytestmark = [
     pytest.mark.slow,
@@ -41,8 +44,28 @@ def middle_of(month: str) -> int:
 
 
 @pytest.fixture(scope="module")
+def budget_store() -> Iterator[ClientSettings]:
+    """A site with a shared store; no DAG uses its connection."""
+    with RedisServer(password="s3cret-page-store") as store:
+        yield ClientSettings(
+            api_key="test_key", site="acme", requests_per_minute=600, rate_limit_store=store.url
+        )
+
+
+def learn_two_429s(site: ClientSettings) -> None:
+    """Two site-limit 429s at 600/min, as a worker's budget would learn them."""
+    shared = SharedBudget(site)
+    try:
+        paced_at = shared.acquire()
+        shared.slow_down(paced_at)
+        shared.slow_down(paced_at)
+    finally:
+        shared.close()
+
+
+@pytest.fixture(scope="module")
 def airflow(
-    tmp_path_factory: pytest.TempPathFactory,
+    tmp_path_factory: pytest.TempPathFactory, budget_store: ClientSettings
 ) -> Iterator[tuple[LiveAirflow, dict[str, str]]]:
     folder = tmp_path_factory.mktemp("month-page")
     passwords = {user: secrets.token_urlsafe(12) for user in USERS}
@@ -53,6 +76,17 @@ def airflow(
         "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE": str(folder / "passwords.json"),
         "AIRFLOW__CHARGEBEE__LEDGER_PATH": str(folder / "ledger"),
         "AIRFLOW__SCHEDULER__USE_JOB_SCHEDULE": "False",  # only the runs the test starts
+        "AIRFLOW_CONN_CHARGEBEE_BUDGET": json.dumps(
+            {
+                "conn_type": "chargebee",
+                "host": "acme",
+                "password": budget_store.api_key,
+                "extra": {
+                    "requests_per_minute": 600,
+                    "rate_limit_store": budget_store.rate_limit_store,
+                },
+            }
+        ),
     }
     dag_files = (*(f for f in DAG_FILES if f.stem in (MONTH_END, WRITE_OFF)), CLOSE_ANY)
     with live_airflow(
@@ -155,10 +189,12 @@ def api(live: LiveAirflow, token: str, path: str) -> httpx.Response:
 
 
 def test_the_month_end_page_shows_the_periods_to_who_may_read_them(
-    airflow: tuple[LiveAirflow, dict[str, str]], tmp_path: Path
+    airflow: tuple[LiveAirflow, dict[str, str]], budget_store: ClientSettings, tmp_path: Path
 ) -> None:
     live, passwords = airflow
     run_three_periods(live, tmp_path / "reports")
+    acted = pendulum.now("UTC").format("YYYY-MM")
+    learn_two_429s(budget_store)
     controller = live.api.headers["Authorization"].removeprefix("Bearer ")
     outsider = _token(live.api, ("outsider", passwords["outsider"]))
     assert outsider is not None
@@ -175,10 +211,22 @@ def test_the_month_end_page_shows_the_periods_to_who_may_read_them(
 
         open_page(page, f"{base}/chargebee/")
         page.wait_for("the periods", "document.querySelectorAll('#periods tbody tr').length === 4")
-        page.wait_for("September's runs", "document.querySelectorAll('#runs tbody tr').length > 0")
         page.wait_for("the approval", "document.querySelectorAll('#approval-list a').length === 1")
         periods = texts(page, "#periods tbody tr td:first-child")
-        assert [p.split("\n")[0] for p in periods] == ["2026-09", "2026-08", "2026-07", "no-period"]
+        # The write-off's preview selects by age: filed under the month it ran in.
+        assert [p.split("\n")[0] for p in periods] == [acted, "2026-09", "2026-08", "2026-07"]
+        page.wait_for(
+            "the site budget", "document.querySelectorAll('#budget-table tr').length === 2"
+        )
+        [budget] = texts(page, "#budget-table tbody tr")
+        assert budget.startswith("chargebee_budget\tacme (acme.chargebee.com)\t500/min")
+        assert "\t2 since " in budget and "s3cret" not in page.evaluate("document.body.innerText")
+        page.click("document.querySelector('#periods tr[data-period=\"2026-09\"]')")
+        page.wait_for(
+            "September's runs",
+            "document.getElementById('detail-title').innerText.startsWith('2026-09')"
+            " && document.querySelectorAll('#runs tbody tr').length > 0",
+        )
         body = page.evaluate("document.body.innerText")
         assert "done 2" in body and "KWD 24.690" in body  # September, in major units
         attention = texts(page, "#attention tbody tr")
@@ -221,6 +269,7 @@ def test_the_month_end_page_shows_the_periods_to_who_may_read_them(
     # The outsider's own requests: Airflow refuses the DAG, the page's API shows nothing.
     assert api(live, outsider, f"/api/v2/dags/{MONTH_END}").status_code == 403
     assert api(live, outsider, "/chargebee/api/periods").json()["periods"] == []
+    assert api(live, outsider, "/chargebee/api/budgets").json()["budgets"] == []
     assert api(live, outsider, "/chargebee/api/periods/acme/2026-07").status_code == 404
     assert api(live, controller, "/chargebee/api/periods/acme/2026-07").status_code == 200
     assert httpx.get(f"{base}/chargebee/api/periods").status_code == 401  # no session at all

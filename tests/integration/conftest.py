@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Iterator
 
 import httpx
@@ -10,7 +9,7 @@ import pytest
 
 from airflow_provider_cb.testing import ChargebeeEmulator
 from tests.integration.emulator_calls import KEY
-from tests.redis_server import RedisServer
+from tests.redis_server import redis_server as redis_server
 
 
 @pytest.fixture
@@ -32,12 +31,3 @@ def http(emulator: ChargebeeEmulator) -> Iterator[httpx.Client]:
         base_url="http://emulator", transport=transport, auth=(KEY, ""), timeout=10
     ) as client:
         yield client
-
-
-@pytest.fixture
-def redis_server() -> Iterator[RedisServer]:
-    """A fresh ``redis-server`` on loopback with a password (the test is skipped without one)."""
-    if shutil.which("redis-server") is None:
-        pytest.skip("redis-server is not installed (Debian: apt-get install redis-server)")
-    with RedisServer(password="s3cret-store-pass") as server:
-        yield server

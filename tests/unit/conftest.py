@@ -17,6 +17,7 @@ from airflow_provider_cb.client.encoding import RequestOrigin
 from airflow_provider_cb.client.ratebudget import RateBudget
 from airflow_provider_cb.client.settings import ClientSettings
 from airflow_provider_cb.client.transport import Transport
+from tests.redis_server import redis_server as redis_server
 from tests.sensor_support import emulator as emulator
 from tests.sensor_support import pay_after_reads as pay_after_reads
 

@@ -77,6 +77,44 @@ async function loadApprovals(dagIds) {
   document.getElementById("approvals").hidden = waiting.length === 0;
 }
 
+function perMinute(rate) {
+  return rate === null || rate === undefined ? "" : `${rate}/min`;
+}
+
+function budgetRate(site) {
+  if (site.requests_per_minute === null) {
+    return `none sending; configured ${perMinute(site.configured_per_minute)}`;
+  }
+  const learned = site.learned_per_minute === null ? "" : " (learned from a 429)";
+  const sending = site.processes ? `${site.processes} process(es) sending` : "none sending now";
+  return `${perMinute(site.requests_per_minute)}${learned}, ${sending}`;
+}
+
+async function loadBudgets() {
+  // Only connections the user may read, and only those with a shared rate_limit_store.
+  const data = await getJson("api/budgets").catch(() => ({ budgets: [] }));
+  const body = document.querySelector("#budget-table tbody");
+  body.replaceChildren();
+  for (const site of data.budgets) {
+    const row = el("tr");
+    cell(row, site.conn_id);
+    cell(row, site.site ? `${site.site} (${site.host})` : "");
+    if (site.error) {
+      cell(row, site.error).classList.add("bad");
+      cell(row, "");
+      cell(row, "");
+    } else {
+      cell(row, budgetRate(site));
+      const learned = site.site_429s
+        ? `${site.site_429s} since ${site.first_429_at}, last ${site.last_429_at}` : "none";
+      cell(row, learned);
+      cell(row, site.lowered_at ? `${site.lowered_at} to ${perMinute(site.lowered_to)}` : "");
+    }
+    body.append(row);
+  }
+  document.getElementById("budgets").hidden = data.budgets.length === 0;
+}
+
 function renderPeriods(data) {
   const body = document.querySelector("#periods tbody");
   body.replaceChildren();
@@ -158,6 +196,7 @@ async function openPeriod(site, period) {
 }
 
 async function main() {
+  loadBudgets();
   let data;
   try {
     data = await getJson("api/periods");

@@ -1,9 +1,12 @@
-"""The month ledger without Airflow: files written once, summaries, the month report's standing."""
+"""The month ledger without running Airflow: files written once, summaries, the month report's standing."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from pathlib import Path
+from types import SimpleNamespace
+from typing import TYPE_CHECKING, cast
 
 import pytest
 
@@ -12,6 +15,10 @@ from airflow_provider_cb.ledger.index import LedgerIndex
 from airflow_provider_cb.ledger.layout import NO_PERIOD, TaskIdentity, period_of
 from airflow_provider_cb.ledger.month import build_month_report, write_month_report
 from airflow_provider_cb.ledger.writer import TaskLedger
+from airflow_provider_cb.operators.ledger import ledger_period
+
+if TYPE_CHECKING:
+    from airflow.sdk import Context
 
 
 def identity(run_id: str, try_number: int = 1, **changes: object) -> TaskIdentity:
@@ -62,6 +69,50 @@ def closed(invoice_id: str, outcome: str = "done", **fields: object) -> ActionRe
 )
 def test_a_period_is_a_whole_calendar_month(label: str | None, expected: tuple[str, str]) -> None:
     assert period_of(label) == expected
+
+
+LATE_30_NOVEMBER = dt.datetime(2026, 11, 30, 23, 30, tzinfo=dt.UTC)  # 1 December in Berlin
+
+
+@pytest.mark.parametrize(
+    ("label", "context", "expected"),
+    [
+        (
+            "2026-10-01..2026-10-31 UTC",
+            {"data_interval_end": LATE_30_NOVEMBER},
+            ("2026-10", "2026-10-01..2026-10-31 UTC", "UTC"),
+        ),
+        (
+            "per date filter {'before': '2025-12-01'}",
+            {"data_interval_end": LATE_30_NOVEMBER},
+            (
+                "2026-11",
+                "per date filter {'before': '2025-12-01'}, acted 2026-11-01..2026-11-30 UTC",
+                "UTC",
+            ),
+        ),
+        (
+            "2026-11-01 03:00:00..2026-11-30 23:30:00 Europe/Berlin",
+            {"data_interval_end": None, "dag_run": SimpleNamespace(run_after=LATE_30_NOVEMBER)},
+            (
+                "2026-12",
+                "2026-11-01 03:00:00..2026-11-30 23:30:00 Europe/Berlin, "
+                "acted 2026-12-01..2026-12-31 Europe/Berlin",
+                "Europe/Berlin",
+            ),
+        ),
+        (
+            None,
+            {"data_interval_end": LATE_30_NOVEMBER},
+            ("2026-11", "acted 2026-11-01..2026-11-30 UTC", "UTC"),
+        ),
+        (None, {}, (NO_PERIOD, None, None)),
+    ],
+)
+def test_a_selection_that_claims_no_month_files_under_the_month_the_run_acts_in(
+    label: str | None, context: dict[str, object], expected: tuple[str, str | None, str | None]
+) -> None:
+    assert ledger_period(label, cast("Context", context)) == expected
 
 
 def test_a_ledger_file_is_never_rewritten(tmp_path: Path) -> None:
