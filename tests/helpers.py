@@ -34,7 +34,7 @@ import pendulum
 from airflow.sdk import DAG, CronDataIntervalTimetable, CronTriggerTimetable, task
 from airflow_provider_cb.operators import *
 
-with DAG("{dag_id}", schedule={schedule}, start_date=pendulum.datetime(2026, 1, 1, tz="UTC"),
+with DAG("{dag_id}", schedule={schedule}, start_date=pendulum.datetime(2020, 1, 1, tz="UTC"),
          {dag_arguments}default_args={{"retries": {retries}, "retry_delay": pendulum.duration(seconds=1)}}) as dag:
 """
 

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from airflow_provider_cb.client.money import format_money, summed_amount, total_name
-from airflow_provider_cb.client.report import markdown_text, result_markdown
+from airflow_provider_cb.client.report import result_markdown
 
 APPROVAL_LISTED = 100
 """Invoices an approval body names one by one (a bulk summary keeps up to 200 records)."""
@@ -37,7 +37,9 @@ def approval_markdown(
     listed = would_act[:limit]
     lines = [result_markdown(preview, title=title), "", f"Invoices ({total_name(action)}):", ""]
     lines += [
-        f"- {markdown_text(r['invoice_id'])}: {format_money(amounts[id(r)], r['currency_code'])}"
+        # Ids are checked against a conservative pattern before any request: nothing in one
+        # can start Markdown (an underscore inside a word is no emphasis).
+        f"- {r['invoice_id']}: {format_money(amounts[id(r)], r['currency_code'])}"
         for r in listed
     ]
     more = int(preview.get("counts", {}).get("would_act", 0)) - len(listed)

@@ -47,7 +47,7 @@ CollectInvoiceOperator(task_id="one", invoice_id="inv_000003")
     assert written.parent == tmp_path and written.name.startswith("collect.")
     with written.open(encoding="utf-8-sig") as handle:
         rows = list(csv.DictReader(handle))
-    assert [row["total"] for row in rows] == ["2507", "2507"]
+    assert [row["total"] for row in rows] == ["25.07", "25.07"]  # major units, as people read them
     assert all(row["invoice_date"] for row in rows)
     record = xcom_of(dag_run, "one")
     invoice = chargebee_conn_env.invoice("inv_000003")
