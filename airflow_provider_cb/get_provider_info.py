@@ -163,7 +163,7 @@ def get_provider_info() -> dict[str, Any]:
         "sensors": [
             {
                 "integration-name": "Chargebee",
-                "python-modules": ["airflow_provider_cb.sensors.invoice"],
+                "python-modules": ["airflow_provider_cb.sensors.invoice_sensor"],
             }
         ],
         "triggers": [

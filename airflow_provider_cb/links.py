@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from airflow.sdk import BaseOperatorLink
 from airflow.sdk.exceptions import AirflowException
 
-from airflow_provider_cb.client.errors import ChargebeeError
+from airflow_provider_cb.chargebee_api.errors import ChargebeeError
 
 if TYPE_CHECKING:
     from airflow.sdk import BaseOperator, Context
@@ -27,7 +27,7 @@ log = logging.getLogger(__name__)
 
 def invoice_url_for(operator: Any) -> str:
     """The invoice page of a task's rendered ``invoice_id``, or "" when there is none to show."""
-    from airflow_provider_cb.client.validation import rendered_invoice_id
+    from airflow_provider_cb.chargebee_api.validation import rendered_invoice_id
     from airflow_provider_cb.hooks.chargebee import ChargebeeHook
 
     invoice_id = getattr(operator, "invoice_id", None)

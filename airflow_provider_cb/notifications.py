@@ -42,7 +42,7 @@ class ChargebeeSummaryNotifier(BaseNotifier):
         self.title = title
 
     def notify(self, context: Context) -> None:
-        from airflow_provider_cb.client.report import result_message
+        from airflow_provider_cb.invoicing.audit_report import result_message
 
         ti = context["ti"]
         task_id = self.task_id or ti.task_id

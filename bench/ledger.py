@@ -41,7 +41,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         from airflow_provider_cb.ledger.month import build_month_report
         from airflow_provider_cb.plugins import app as page
-        from airflow_provider_cb.testing.ledger import write_sample_ledger
+        from airflow_provider_cb.testing.sample_ledger import write_sample_ledger
 
         started = time.perf_counter()
         files = 0

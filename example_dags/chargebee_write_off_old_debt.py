@@ -21,7 +21,7 @@ import pendulum
 from airflow.providers.standard.operators.hitl import ApprovalOperator
 from airflow.sdk import DAG, CronDataIntervalTimetable, Param, get_current_context, task
 
-from airflow_provider_cb.client.approval import approval_markdown
+from airflow_provider_cb.invoicing.approval import approval_markdown
 from airflow_provider_cb.operators import ListInvoicesOperator, WriteOffInvoiceOperator
 from airflow_provider_cb.operators.ledger import publish_month_reports
 

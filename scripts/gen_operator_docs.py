@@ -3,7 +3,7 @@
 Usage: python scripts/gen_operator_docs.py [--check]
 
 The operators, their endpoints, what they act on and their body fields are data in
-``airflow_provider_cb.client.invoices``; the doc shows them between marker comments
+``airflow_provider_cb.invoicing.action_table``; the doc shows them between marker comments
 and is rewritten from that data, never by hand. ``--check`` only reports drift.
 """
 
@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 
 from airflow_provider_cb import operators
-from airflow_provider_cb.client.invoices import ACTIONS, BodyField, InvoiceAction
+from airflow_provider_cb.invoicing.action_table import ACTIONS, BodyField, InvoiceAction
 
 REPO = Path(__file__).resolve().parents[1]
 DOC = REPO / "docs" / "operators.md"

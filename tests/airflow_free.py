@@ -10,7 +10,8 @@ from __future__ import annotations
 from fnmatch import fnmatch
 
 AIRFLOW_FREE = (
-    "tests/unit/client/test_*.py",
+    "tests/unit/chargebee_api/test_*.py",
+    "tests/unit/invoicing/test_*.py",
     "tests/unit/testing/test_emulator_*.py",
     "tests/integration/test_emulator_*.py",
     "tests/integration/test_rate_budget.py",

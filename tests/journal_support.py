@@ -8,7 +8,7 @@ import subprocess
 import time
 from typing import Any
 
-from airflow_provider_cb.client.journal import INDEX_KEY, Journal
+from airflow_provider_cb.invoicing.journal import INDEX_KEY, Journal
 from airflow_provider_cb.testing import ChargebeeEmulator
 
 

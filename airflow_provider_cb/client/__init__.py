@@ -1,8 +1,8 @@
-"""The Chargebee client core: no Airflow import, usable in scripts and tests on its own.
+"""The client's public names, kept where users' code imports them from.
 
-The names below are the public surface; the modules behind them may move. They
-load on first use: a DAG file importing one module of the core (the operators
-do) does not pay for all of them::
+The modules moved: the Chargebee HTTP client is :mod:`airflow_provider_cb.chargebee_api`,
+the invoice domain :mod:`airflow_provider_cb.invoicing`. The names below load from
+there on first use; nothing inside the provider imports this package::
 
     from airflow_provider_cb.client import ChargebeeClient, ClientSettings
 
@@ -16,10 +16,9 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from airflow_provider_cb.client.answers import ApiResponse
-    from airflow_provider_cb.client.clients import AsyncChargebeeClient, ChargebeeClient
-    from airflow_provider_cb.client.encoding import RequestOrigin
-    from airflow_provider_cb.client.errors import (
+    from airflow_provider_cb.chargebee_api.answers import ApiResponse
+    from airflow_provider_cb.chargebee_api.encoding import RequestOrigin
+    from airflow_provider_cb.chargebee_api.errors import (
         AuthenticationError,
         AuthorizationError,
         ChargebeeAPIError,
@@ -35,8 +34,9 @@ if TYPE_CHECKING:
         RateLimitStoreError,
         ServerError,
     )
-    from airflow_provider_cb.client.invoices import ACTIONS, ApiVersion, BodyField, InvoiceAction
-    from airflow_provider_cb.client.settings import ClientSettings
+    from airflow_provider_cb.chargebee_api.settings import ApiVersion, ClientSettings
+    from airflow_provider_cb.invoicing.action_table import ACTIONS, BodyField, InvoiceAction
+    from airflow_provider_cb.invoicing.clients import AsyncChargebeeClient, ChargebeeClient
 
 __all__ = [
     "ACTIONS",
@@ -64,22 +64,36 @@ __all__ = [
     "ServerError",
 ]
 
+
 _HOMES = {
-    "ApiResponse": "answers",
-    "AsyncChargebeeClient": "clients",
-    "ChargebeeClient": "clients",
-    "RequestOrigin": "encoding",
-    "ACTIONS": "invoices",
-    "ApiVersion": "invoices",
-    "BodyField": "invoices",
-    "InvoiceAction": "invoices",
-    "ClientSettings": "settings",
+    "ACTIONS": "airflow_provider_cb.invoicing.action_table",
+    "ApiResponse": "airflow_provider_cb.chargebee_api.answers",
+    "ApiVersion": "airflow_provider_cb.chargebee_api.settings",
+    "AsyncChargebeeClient": "airflow_provider_cb.invoicing.clients",
+    "AuthenticationError": "airflow_provider_cb.chargebee_api.errors",
+    "AuthorizationError": "airflow_provider_cb.chargebee_api.errors",
+    "BodyField": "airflow_provider_cb.invoicing.action_table",
+    "ChargebeeAPIError": "airflow_provider_cb.chargebee_api.errors",
+    "ChargebeeClient": "airflow_provider_cb.invoicing.clients",
+    "ChargebeeError": "airflow_provider_cb.chargebee_api.errors",
+    "ChargebeeTransportError": "airflow_provider_cb.chargebee_api.errors",
+    "ChargebeeValidationError": "airflow_provider_cb.chargebee_api.errors",
+    "ClientSettings": "airflow_provider_cb.chargebee_api.settings",
+    "ConnectionFailedError": "airflow_provider_cb.chargebee_api.errors",
+    "IdempotencyConflictError": "airflow_provider_cb.chargebee_api.errors",
+    "InvalidRequestError": "airflow_provider_cb.chargebee_api.errors",
+    "InvalidStateError": "airflow_provider_cb.chargebee_api.errors",
+    "InvoiceAction": "airflow_provider_cb.invoicing.action_table",
+    "NotFoundError": "airflow_provider_cb.chargebee_api.errors",
+    "RateLimitError": "airflow_provider_cb.chargebee_api.errors",
+    "RateLimitStoreError": "airflow_provider_cb.chargebee_api.errors",
+    "RequestOrigin": "airflow_provider_cb.chargebee_api.encoding",
+    "ServerError": "airflow_provider_cb.chargebee_api.errors",
 }
-"""The module of each exported name that is not an error class (those live in ``errors``)."""
+"""The module each exported name lives in."""
 
 
 def __getattr__(name: str) -> Any:
-    if name not in __all__:
+    if name not in _HOMES:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    module = importlib.import_module(f"{__name__}.{_HOMES.get(name, 'errors')}")
-    return getattr(module, name)
+    return getattr(importlib.import_module(_HOMES[name]), name)

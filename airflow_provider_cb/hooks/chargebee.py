@@ -12,10 +12,9 @@ from urllib.parse import quote
 from airflow.sdk import BaseHook
 from airflow.sdk.log import mask_secret
 
-from airflow_provider_cb.client.answers import ApiResponse
-from airflow_provider_cb.client.clients import LIST_PAGE_SIZE, AsyncChargebeeClient, ChargebeeClient
-from airflow_provider_cb.client.encoding import RequestOrigin
-from airflow_provider_cb.client.errors import (
+from airflow_provider_cb.chargebee_api.answers import ApiResponse
+from airflow_provider_cb.chargebee_api.encoding import RequestOrigin
+from airflow_provider_cb.chargebee_api.errors import (
     AuthenticationError,
     AuthorizationError,
     ChargebeeError,
@@ -23,11 +22,20 @@ from airflow_provider_cb.client.errors import (
     ChargebeeValidationError,
     NotFoundError,
 )
-from airflow_provider_cb.client.invoices import ApiVersion, InvoiceAction
-from airflow_provider_cb.client.redaction import masker_forms
-from airflow_provider_cb.client.settings import DEFAULT_ENVIRONMENT, ClientSettings
-from airflow_provider_cb.client.storeurl import store_secrets
-from airflow_provider_cb.client.validation import check_bool, check_id
+from airflow_provider_cb.chargebee_api.redaction import masker_forms
+from airflow_provider_cb.chargebee_api.settings import (
+    DEFAULT_ENVIRONMENT,
+    ApiVersion,
+    ClientSettings,
+)
+from airflow_provider_cb.chargebee_api.storeurl import store_secrets
+from airflow_provider_cb.chargebee_api.validation import check_bool, check_id
+from airflow_provider_cb.invoicing.action_table import InvoiceAction
+from airflow_provider_cb.invoicing.clients import (
+    LIST_PAGE_SIZE,
+    AsyncChargebeeClient,
+    ChargebeeClient,
+)
 
 _ORIGIN_FIELDS = ("origin_user", "origin_ip", "origin_device", "business_entity_id")
 

@@ -16,8 +16,8 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from airflow_provider_cb.client.money import format_money
-from airflow_provider_cb.client.report import COLUMNS as TASK_REPORT_COLUMNS
+from airflow_provider_cb.invoicing.audit_report import COLUMNS as TASK_REPORT_COLUMNS
+from airflow_provider_cb.invoicing.money import format_money
 from airflow_provider_cb.ledger.index import period_run_folders, read_summary
 from airflow_provider_cb.ledger.layout import (
     ENTRIES_SUFFIX,

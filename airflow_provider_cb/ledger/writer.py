@@ -26,7 +26,7 @@ from airflow_provider_cb.ledger.layout import (
 from airflow_provider_cb.ledger.summary import TaskSummary
 
 if TYPE_CHECKING:
-    from airflow_provider_cb.client.outcomes import ActionRecord
+    from airflow_provider_cb.invoicing.outcomes import ActionRecord
 
 
 class TaskLedger:

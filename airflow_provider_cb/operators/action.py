@@ -1,6 +1,6 @@
 """The shared base of every invoice action operator.
 
-A subclass names its :class:`~airflow_provider_cb.client.invoices.InvoiceAction`
+A subclass names its :class:`~airflow_provider_cb.invoicing.action_table.InvoiceAction`
 and takes that endpoint's body fields as keyword arguments (Airflow checks
 ``partial()`` and ``expand()`` arguments against ``__init__`` signatures);
 template fields, validation and state handling all come from the entry.
@@ -12,20 +12,18 @@ from __future__ import annotations
 
 import json
 import logging
-import time
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from airflow.sdk import BaseOperatorLink
 
-from airflow_provider_cb.client.idempotency import DEFAULT_IDENTITY_TEMPLATE, derive_key
-from airflow_provider_cb.client.invoices import InvoiceAction
-from airflow_provider_cb.client.validation import (
+from airflow_provider_cb.chargebee_api.validation import (
     check_bool,
     rendered_invoice_id,
     rendered_invoice_ids,
 )
+from airflow_provider_cb.invoicing.action_table import InvoiceAction
 from airflow_provider_cb.links import ChargebeeInvoiceLink
 from airflow_provider_cb.operators.base import ChargebeeBaseOperator
 from airflow_provider_cb.operators.bulk import log_preview, log_start, name_chunk
@@ -37,6 +35,7 @@ from airflow_provider_cb.operators.endings import (
     selection_period,
     single_result,
 )
+from airflow_provider_cb.operators.idempotency_keys import DEFAULT_IDENTITY_TEMPLATE, derive_key
 from airflow_provider_cb.operators.ledger import start_ledger, store_ledger
 from airflow_provider_cb.operators.report import ReportRequest, check_report_path, write_report
 from airflow_provider_cb.operators.selection import PLAN_XCOM_KEY
@@ -44,8 +43,8 @@ from airflow_provider_cb.operators.selection import PLAN_XCOM_KEY
 if TYPE_CHECKING:
     from airflow.sdk import Context
 
-    from airflow_provider_cb.client.journal import Journal
-    from airflow_provider_cb.client.outcomes import ActionRecord
+    from airflow_provider_cb.invoicing.journal import Journal
+    from airflow_provider_cb.invoicing.outcomes import ActionRecord
     from airflow_provider_cb.ledger.writer import TaskLedger
 
 log = logging.getLogger(__name__)
@@ -193,8 +192,8 @@ class InvoiceActionOperator(ChargebeeBaseOperator):
         )
 
     def run(self, context: Context) -> dict[str, Any]:
-        from airflow_provider_cb.client.bulk import BulkSummary
-        from airflow_provider_cb.operators.journal import open_journal
+        from airflow_provider_cb.invoicing.bulk_runs import BulkSummary
+        from airflow_provider_cb.operators.task_state import open_journal
 
         inputs = self.inputs()
         journal = open_journal(
@@ -262,15 +261,16 @@ class InvoiceActionOperator(ChargebeeBaseOperator):
         client = self.hook.get_conn()
         if self.execution_timeout is not None:
             # Waiting out an in-flight duplicate never outlasts the task.
-            client.deadline = time.monotonic() + self.execution_timeout.total_seconds()
+            client.end_waits_by(self.execution_timeout.total_seconds())
         if self._bulk:
+            rate, pace_scope = client.pace()
             log_start(
                 self.action.name,
                 len(inputs.invoice_ids),
-                rate=client.transport.budget.requests_per_minute,
+                rate=rate,
                 max_workers=self.max_workers,
                 dry_run=inputs.dry_run,
-                pace_scope=client.transport.budget.scope(),
+                pace_scope=pace_scope,
             )
             name_chunk(context, inputs.invoice_ids)
         acting = Acting(
@@ -296,7 +296,7 @@ class InvoiceActionOperator(ChargebeeBaseOperator):
     def _result(
         self, inputs: TaskInputs, journal: Journal, summary: Any, unsent: list[str]
     ) -> tuple[dict[str, Any], list[tuple[ActionRecord, int | None]]]:
-        from airflow_provider_cb.client.tasksummary import whole_task_records, whole_task_summary
+        from airflow_provider_cb.invoicing.tasksummary import whole_task_records, whole_task_summary
 
         rows = whole_task_records(journal, inputs.invoice_ids, unsent, inputs.keys)
         if self._bulk:

@@ -14,11 +14,11 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from airflow_provider_cb.client.bulk import BulkSummary
-    from airflow_provider_cb.client.clients import ChargebeeClient
-    from airflow_provider_cb.client.invoices import InvoiceAction
-    from airflow_provider_cb.client.journal import Journal
-    from airflow_provider_cb.client.outcomes import ActionRecord
+    from airflow_provider_cb.invoicing.action_table import InvoiceAction
+    from airflow_provider_cb.invoicing.bulk_runs import BulkSummary
+    from airflow_provider_cb.invoicing.clients import ChargebeeClient
+    from airflow_provider_cb.invoicing.journal import Journal
+    from airflow_provider_cb.invoicing.outcomes import ActionRecord
 
 log = logging.getLogger(__name__)
 
@@ -35,7 +35,7 @@ class Acting:
     include_invoice: bool
 
     def __call__(self, invoice_id: str) -> ActionRecord:
-        from airflow_provider_cb.client.outcomes import perform_action, preview_action
+        from airflow_provider_cb.invoicing.outcomes import perform_action, preview_action
 
         if self.dry_run:
             return preview_action(
@@ -73,9 +73,9 @@ def run_try(
     policy: TryPolicy,
 ) -> None:
     """Fill ``summary`` (and through its listener the journal) with this try's records."""
-    from airflow_provider_cb.client.bulk import run_bulk
-    from airflow_provider_cb.client.canary import run_with_canary
-    from airflow_provider_cb.client.resume import plan_resume, read_back
+    from airflow_provider_cb.invoicing.bulk_runs import run_bulk
+    from airflow_provider_cb.invoicing.canary import run_with_canary
+    from airflow_provider_cb.invoicing.resume import plan_resume, read_back
 
     plan = plan_resume(journal, invoice_ids)
     again: list[str] = []
@@ -109,7 +109,7 @@ def run_try(
             max_workers=policy.max_workers,
             is_failure=policy.is_failure,
             fail_fast=stop_on_failure or policy.fail_fast,
-            retries=lambda: acting.client.transport.retries,
+            retries=lambda: acting.client.retries,
             summary=summary,
             keys=acting.keys,
         )

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from airflow.sdk import BaseOperator
 from airflow.sdk.exceptions import AirflowFailException
 
-from airflow_provider_cb.client.errors import ChargebeeValidationError
+from airflow_provider_cb.chargebee_api.errors import ChargebeeValidationError
 from airflow_provider_cb.links import publish_invoice_link
 
 if TYPE_CHECKING:

@@ -6,12 +6,12 @@ import logging
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, cast
 
-from airflow_provider_cb.client.money import format_money
+from airflow_provider_cb.invoicing.money import format_money
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
 
-    from airflow_provider_cb.client.bulk import BulkSummary
+    from airflow_provider_cb.invoicing.bulk_runs import BulkSummary
 
 log = logging.getLogger(__name__)
 

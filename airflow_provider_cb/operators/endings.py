@@ -17,8 +17,8 @@ from airflow.sdk.exceptions import AirflowException, AirflowFailException, Airfl
 if TYPE_CHECKING:
     from airflow.sdk import Context
 
-    from airflow_provider_cb.client.journal import Journal
-    from airflow_provider_cb.client.outcomes import ActionRecord
+    from airflow_provider_cb.invoicing.journal import Journal
+    from airflow_provider_cb.invoicing.outcomes import ActionRecord
 
 IF_ALREADY_DONE = ("succeed", "skip", "fail")
 IF_NOT_ELIGIBLE = ("fail", "skip", "succeed")

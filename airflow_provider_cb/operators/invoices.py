@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from airflow_provider_cb.client import invoices
+from airflow_provider_cb.invoicing import action_table as invoices
 from airflow_provider_cb.operators.action import InvoiceActionOperator, action_template_fields
 
 DateLike = dt.datetime | str | int

@@ -16,9 +16,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from airflow_provider_cb.client.months import month_of, zone
-from airflow_provider_cb.client.periods import month_period
-from airflow_provider_cb.client.storeurl import redacted_store_url
+from airflow_provider_cb.chargebee_api.storeurl import redacted_store_url
+from airflow_provider_cb.invoicing.months import month_of, zone
 from airflow_provider_cb.ledger.layout import (
     NO_PERIOD,
     StoragePath,
@@ -28,6 +27,7 @@ from airflow_provider_cb.ledger.layout import (
 )
 from airflow_provider_cb.ledger.writer import TaskLedger
 from airflow_provider_cb.operators.endings import selection_period
+from airflow_provider_cb.operators.periods import month_period
 from airflow_provider_cb.operators.report import report_targets
 from airflow_provider_cb.operators.selection import PLAN_XCOM_KEY
 

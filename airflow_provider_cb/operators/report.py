@@ -19,10 +19,10 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
 
-from airflow_provider_cb.client.errors import ChargebeeValidationError
+from airflow_provider_cb.chargebee_api.errors import ChargebeeValidationError
 
 if TYPE_CHECKING:
-    from airflow_provider_cb.client.outcomes import ActionRecord
+    from airflow_provider_cb.invoicing.outcomes import ActionRecord
 
 log = logging.getLogger(__name__)
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
@@ -90,7 +90,7 @@ def _write(
     csv_target: str,
     markdown_target: str,
 ) -> None:
-    from airflow_provider_cb.client.report import AuditReport
+    from airflow_provider_cb.invoicing.audit_report import AuditReport
 
     folder = Path(tempfile.mkdtemp(prefix="chargebee-report-"))
     try:

@@ -15,22 +15,22 @@ from typing import TYPE_CHECKING, Any
 
 from airflow.sdk.exceptions import AirflowFailException
 
-from airflow_provider_cb.client.errors import ChargebeeValidationError
-from airflow_provider_cb.client.listing import ListingStoppedError, pages_for
-from airflow_provider_cb.client.periods import (
+from airflow_provider_cb.chargebee_api.errors import ChargebeeValidationError
+from airflow_provider_cb.chargebee_api.validation import parse_rendered
+from airflow_provider_cb.invoicing.list_filters import ListingStoppedError, pages_for
+from airflow_provider_cb.invoicing.plans import SelectionPlan, check_max_amount_due
+from airflow_provider_cb.operators.base import ChargebeeBaseOperator
+from airflow_provider_cb.operators.periods import (
     check_month,
     check_period,
     check_timezone,
     resolve_period,
 )
-from airflow_provider_cb.client.plans import SelectionPlan, check_max_amount_due
-from airflow_provider_cb.client.validation import parse_rendered
-from airflow_provider_cb.operators.base import ChargebeeBaseOperator
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
 
-    from airflow_provider_cb.client.periods import Period
+    from airflow_provider_cb.operators.periods import Period
 
 log = logging.getLogger(__name__)
 

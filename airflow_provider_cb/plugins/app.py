@@ -21,7 +21,7 @@ from fastapi import Depends, FastAPI, HTTPException
 from fastapi.responses import FileResponse, PlainTextResponse
 from fastapi.staticfiles import StaticFiles
 
-from airflow_provider_cb.client.storeurl import redacted_store_url
+from airflow_provider_cb.chargebee_api.storeurl import redacted_store_url
 from airflow_provider_cb.ledger.index import LedgerIndex
 from airflow_provider_cb.ledger.layout import REPORTS_FOLDER, period_folder, safe_name
 from airflow_provider_cb.ledger.summary import TaskSummary

@@ -1,7 +1,7 @@
 """The sites' rate budgets on the month-end page: one per Chargebee connection with a store.
 
 A shared ``rate_limit_store`` keeps the site's pace and what its 429s taught it
-(:func:`~airflow_provider_cb.client.sharedbudget.read_site_budget`); a connection
+(:func:`~airflow_provider_cb.chargebee_api.sharedbudget.read_site_budget`); a connection
 without one paces each process alone and has nothing to show. Connections are
 those of type ``chargebee`` in Airflow's metadata database and in the API
 server's ``AIRFLOW_CONN_*`` environment; other secrets backends cannot be
@@ -16,8 +16,8 @@ import os
 from collections.abc import Iterable
 from typing import Any
 
-from airflow_provider_cb.client.errors import ChargebeeValidationError, RateLimitStoreError
-from airflow_provider_cb.client.settings import ClientSettings
+from airflow_provider_cb.chargebee_api.errors import ChargebeeValidationError, RateLimitStoreError
+from airflow_provider_cb.chargebee_api.settings import ClientSettings
 from airflow_provider_cb.hooks.chargebee import ChargebeeHook
 
 ENV_PREFIX = "AIRFLOW_CONN_"
@@ -67,7 +67,7 @@ def _site(settings: ClientSettings) -> dict[str, Any]:
 
 def site_budget(conn_id: str) -> dict[str, Any] | None:
     """The connection's site budget as its store holds it; None without a store."""
-    from airflow_provider_cb.client.sharedbudget import read_site_budget
+    from airflow_provider_cb.chargebee_api.sharedbudget import read_site_budget
 
     try:
         settings = ChargebeeHook(chargebee_conn_id=conn_id).connection_settings()[0]

@@ -12,7 +12,7 @@ from collections.abc import Collection, Iterable, Mapping
 from typing import Any
 from urllib.parse import quote
 
-from airflow_provider_cb.client.money import format_money
+from airflow_provider_cb.invoicing.money import format_money
 from airflow_provider_cb.ledger.summary import TaskSummary
 
 RUNS_LISTED = 20

@@ -23,7 +23,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from types import FrameType
 
-from airflow_provider_cb.client.money import format_money
+from airflow_provider_cb.invoicing.money import format_money
 from airflow_provider_cb.testing.control import bounded_int, epoch, seed_spec
 from airflow_provider_cb.testing.emulator import ChargebeeEmulator
 from airflow_provider_cb.testing.fields import DEFAULT_AMOUNT

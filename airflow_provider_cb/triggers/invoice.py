@@ -5,7 +5,7 @@ filtered by ``id[in]``, 100 a request; the hook's async client sends them with
 the same retries, rate budget, timeout and size cap as every other request. The
 triggerer may restart a trigger at any time and run it again from the start; a
 read repeated is harmless, where a POST repeated could act twice. When a wait
-ends is decided in :mod:`airflow_provider_cb.client.waiting`, as for the
+ends is decided in :mod:`airflow_provider_cb.invoicing.waiting`, as for the
 sensor's pokes.
 """
 
@@ -17,9 +17,9 @@ from typing import TYPE_CHECKING, Any
 
 from airflow.triggers.base import BaseTrigger, TriggerEvent
 
-from airflow_provider_cb.client.errors import ChargebeeError
-from airflow_provider_cb.client.validation import check_id, check_invoice_ids
-from airflow_provider_cb.client.waiting import (
+from airflow_provider_cb.chargebee_api.errors import ChargebeeError
+from airflow_provider_cb.chargebee_api.validation import check_id, check_invoice_ids
+from airflow_provider_cb.invoicing.waiting import (
     BATCH_READ_SIZE,
     batch_event,
     check_targets,
@@ -36,7 +36,7 @@ if TYPE_CHECKING:
 
 _sleep = asyncio.sleep
 """Every wait between two polls goes through here, so tests can record waits instead of taking
-them (the client's own waits go through :mod:`airflow_provider_cb.client.async_transport`)."""
+them (the client's waits go through :mod:`airflow_provider_cb.chargebee_api.async_transport`)."""
 
 
 def _event(payload: dict[str, Any]) -> TriggerEvent:

@@ -16,10 +16,10 @@ from typing import Any
 import pytest
 from chargebee.models import enums
 
-from airflow_provider_cb.client.encoding import encode_form
-from airflow_provider_cb.client.errors import ChargebeeValidationError
-from airflow_provider_cb.client.invoices import ACTIONS
-from airflow_provider_cb.client.validation import NOTE_ENTITY_TYPES
+from airflow_provider_cb.chargebee_api.encoding import encode_form
+from airflow_provider_cb.chargebee_api.errors import ChargebeeValidationError
+from airflow_provider_cb.chargebee_api.validation import NOTE_ENTITY_TYPES
+from airflow_provider_cb.invoicing.action_table import ACTIONS
 from airflow_provider_cb.testing.rules import SITE_ACTIONS
 from tests.contract.official import operation_params, operation_params_type, spec
 

@@ -6,7 +6,7 @@ import csv
 import re
 from pathlib import Path
 
-from airflow_provider_cb.client.report import COLUMNS
+from airflow_provider_cb.invoicing.audit_report import COLUMNS
 from airflow_provider_cb.testing import ChargebeeEmulator
 from airflow_provider_cb.testing.dags import DagFolder
 from tests.helpers import dag_source, run, state_of, xcom_of

@@ -8,7 +8,7 @@ from pathlib import Path
 import pendulum
 import pytest
 
-from airflow_provider_cb.client.report import markdown_text
+from airflow_provider_cb.invoicing.audit_report import markdown_text
 from airflow_provider_cb.testing import ChargebeeEmulator
 from airflow_provider_cb.testing.dags import DagFolder
 from tests.helpers import REPO, xcom_of

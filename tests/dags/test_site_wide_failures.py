@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from airflow_provider_cb.client.report import result_message
+from airflow_provider_cb.invoicing.audit_report import result_message
 from airflow_provider_cb.testing import ChargebeeEmulator
 from airflow_provider_cb.testing.dags import DagFolder
 from airflow_provider_cb.testing.pytest_plugin import CONNECTION_ENV

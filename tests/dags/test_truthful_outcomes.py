@@ -17,8 +17,8 @@ from typing import Any
 
 import pytest
 
-from airflow_provider_cb.client.clients import ChargebeeClient
-from airflow_provider_cb.client.settings import ClientSettings
+from airflow_provider_cb.chargebee_api.settings import ClientSettings
+from airflow_provider_cb.invoicing.clients import ChargebeeClient
 from airflow_provider_cb.testing import ChargebeeEmulator
 from airflow_provider_cb.testing.dags import DagFolder
 from airflow_provider_cb.testing.pytest_plugin import CONNECTION_ENV

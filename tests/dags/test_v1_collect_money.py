@@ -10,7 +10,7 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
-from airflow_provider_cb.client.report import result_message
+from airflow_provider_cb.invoicing.audit_report import result_message
 from airflow_provider_cb.testing import ChargebeeEmulator
 from airflow_provider_cb.testing.dags import DagFolder
 from tests.dags.test_asset_events import events_of

@@ -29,7 +29,7 @@ from typing import Any
 import pendulum
 import pytest
 
-from airflow_provider_cb.client.invoices import ACTIONS
+from airflow_provider_cb.invoicing.action_table import ACTIONS
 from airflow_provider_cb.testing import ChargebeeEmulator
 from airflow_provider_cb.testing.__main__ import parser, seed_invoices
 from airflow_provider_cb.testing.dags import DagFolder

@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 
 from airflow_provider_cb import operators
-from airflow_provider_cb.client.invoices import ACTIONS
 from airflow_provider_cb.hooks.chargebee import ChargebeeHook
+from airflow_provider_cb.invoicing.action_table import ACTIONS
 from airflow_provider_cb.operators.action import InvoiceActionOperator
 from tests.helpers import REPO
 

@@ -19,8 +19,8 @@ import httpx
 import pendulum
 import pytest
 
-from airflow_provider_cb.client.settings import ClientSettings
-from airflow_provider_cb.client.sharedbudget import SharedBudget
+from airflow_provider_cb.chargebee_api.settings import ClientSettings
+from airflow_provider_cb.chargebee_api.sharedbudget import SharedBudget
 from tests.e2e.browser import CHROMIUM, Page, chromium_page
 from tests.e2e.live import DAG_FILES, LiveAirflow, _token, live_airflow, poll
 from tests.redis_server import RedisServer

@@ -6,7 +6,7 @@ from typing import Any
 
 import httpx
 
-from airflow_provider_cb.client.invoices import ACTIONS
+from airflow_provider_cb.invoicing.action_table import ACTIONS
 from airflow_provider_cb.testing import ChargebeeEmulator
 
 KEY = "test_key"

@@ -7,7 +7,7 @@ from typing import Any
 import httpx
 import pytest
 
-from airflow_provider_cb.client.invoices import ACTIONS
+from airflow_provider_cb.invoicing.action_table import ACTIONS
 from airflow_provider_cb.testing import ChargebeeEmulator
 from tests.integration.emulator_calls import DAY, act, assert_error
 

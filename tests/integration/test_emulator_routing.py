@@ -5,7 +5,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from airflow_provider_cb.client.invoices import ACTIONS
+from airflow_provider_cb.invoicing.action_table import ACTIONS
 from airflow_provider_cb.testing import ChargebeeEmulator
 from tests.integration.emulator_calls import act, assert_error, ids
 

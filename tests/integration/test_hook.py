@@ -9,7 +9,7 @@ from collections.abc import Iterator
 import pendulum
 import pytest
 
-from airflow_provider_cb.client.errors import (
+from airflow_provider_cb.chargebee_api.errors import (
     AuthenticationError,
     ChargebeeValidationError,
     InvalidStateError,

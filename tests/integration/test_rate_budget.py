@@ -14,8 +14,8 @@ from typing import Any
 
 import pytest
 
-from airflow_provider_cb.client.clients import ChargebeeClient
-from airflow_provider_cb.client.settings import ClientSettings
+from airflow_provider_cb.chargebee_api.settings import ClientSettings
+from airflow_provider_cb.invoicing.clients import ChargebeeClient
 from airflow_provider_cb.testing import ChargebeeEmulator
 
 KEY = "test_key"
@@ -116,7 +116,7 @@ def test_a_budget_20_percent_too_high_settles_on_the_limit(
     emulator.rate_limit_window = "token_bucket"
     emulator.requests_per_minute = 3000
     with (
-        caplog.at_level(logging.WARNING, logger="airflow_provider_cb.client.ratebudget"),
+        caplog.at_level(logging.WARNING, logger="airflow_provider_cb.chargebee_api.ratebudget"),
         client_for(emulator, requests_per_minute=3600) as client,
     ):
         errors = in_parallel(8, [lambda i=invoice_id: client.get_invoice(i) for invoice_id in ids])

@@ -18,13 +18,13 @@ from typing import Any
 
 import pytest
 
-from airflow_provider_cb.client import sharedbudget
-from airflow_provider_cb.client.clients import AsyncChargebeeClient, ChargebeeClient
-from airflow_provider_cb.client.errors import RateLimitStoreError
-from airflow_provider_cb.client.invoices import CLOSE
-from airflow_provider_cb.client.outcomes import perform_action
-from airflow_provider_cb.client.settings import ClientSettings
+from airflow_provider_cb.chargebee_api import sharedbudget
+from airflow_provider_cb.chargebee_api.errors import RateLimitStoreError
+from airflow_provider_cb.chargebee_api.settings import ClientSettings
 from airflow_provider_cb.hooks.chargebee import ChargebeeHook
+from airflow_provider_cb.invoicing.action_table import CLOSE
+from airflow_provider_cb.invoicing.clients import AsyncChargebeeClient, ChargebeeClient
+from airflow_provider_cb.invoicing.outcomes import perform_action
 from airflow_provider_cb.testing import ChargebeeEmulator
 from tests.redis_server import RedisServer, free_port
 
@@ -33,8 +33,8 @@ WORKER = textwrap.dedent(
     """
     import json, logging, sys
     from concurrent.futures import ThreadPoolExecutor
-    from airflow_provider_cb.client.clients import AsyncChargebeeClient, ChargebeeClient
-    from airflow_provider_cb.client.settings import ClientSettings
+    from airflow_provider_cb.invoicing.clients import AsyncChargebeeClient, ChargebeeClient
+    from airflow_provider_cb.chargebee_api.settings import ClientSettings
 
     logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
     settings = ClientSettings(**json.loads(sys.argv[1]))

@@ -6,10 +6,10 @@ import time
 
 import pytest
 
-from airflow_provider_cb.client.clients import ChargebeeClient
-from airflow_provider_cb.client.invoices import ACTIONS
-from airflow_provider_cb.client.outcomes import perform_action
-from airflow_provider_cb.client.settings import ClientSettings
+from airflow_provider_cb.chargebee_api.settings import ClientSettings
+from airflow_provider_cb.invoicing.action_table import ACTIONS
+from airflow_provider_cb.invoicing.clients import ChargebeeClient
+from airflow_provider_cb.invoicing.outcomes import perform_action
 from airflow_provider_cb.testing import ChargebeeEmulator
 
 

@@ -22,7 +22,7 @@ from airflow.sdk import DAG
 from airflow.sdk.exceptions import AirflowFailException
 
 from airflow_provider_cb import operators
-from airflow_provider_cb.client.errors import ChargebeeValidationError
+from airflow_provider_cb.chargebee_api.errors import ChargebeeValidationError
 from airflow_provider_cb.hooks.chargebee import ChargebeeHook
 from airflow_provider_cb.testing import ChargebeeEmulator
 

@@ -16,7 +16,7 @@ import pytest
 from airflow.sdk import DAG
 from airflow.sdk.exceptions import AirflowFailException
 
-from airflow_provider_cb.client.errors import ChargebeeValidationError
+from airflow_provider_cb.chargebee_api.errors import ChargebeeValidationError
 from airflow_provider_cb.operators import CloseInvoiceOperator
 from airflow_provider_cb.sensors import ChargebeeInvoiceSensor
 from airflow_provider_cb.testing import ChargebeeEmulator

@@ -17,7 +17,7 @@ from typing import Literal
 
 import pytest
 
-from airflow_provider_cb.client.idempotency import derive_key
+from airflow_provider_cb.operators.idempotency_keys import derive_key
 from airflow_provider_cb.testing import FAULT_KINDS, ChargebeeEmulator
 from airflow_provider_cb.testing.dags import DagFolder
 from airflow_provider_cb.testing.wire import Dialect

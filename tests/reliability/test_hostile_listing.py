@@ -14,9 +14,9 @@ from typing import Any
 
 import pytest
 
-from airflow_provider_cb.client.clients import ChargebeeClient
-from airflow_provider_cb.client.listing import SHORT_PAGES_ALLOWED, ListingStoppedError
-from airflow_provider_cb.client.settings import ClientSettings
+from airflow_provider_cb.chargebee_api.settings import ClientSettings
+from airflow_provider_cb.invoicing.clients import ChargebeeClient
+from airflow_provider_cb.invoicing.list_filters import SHORT_PAGES_ALLOWED, ListingStoppedError
 from airflow_provider_cb.testing.dags import DagFolder
 from tests.reliability.hostile import HostileServer, endless_listing
 from tests.reliability.support import Figures

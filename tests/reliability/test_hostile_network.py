@@ -26,13 +26,13 @@ from urllib.parse import quote, quote_plus
 import pytest
 from airflow.sdk._shared.secrets_masker import redact as airflow_redact
 
-from airflow_provider_cb.client.clients import AsyncChargebeeClient, ChargebeeClient
-from airflow_provider_cb.client.errors import ChargebeeError, ChargebeeTransportError
-from airflow_provider_cb.client.invoices import CLOSE
-from airflow_provider_cb.client.outcomes import ActionRecord, perform_action
-from airflow_provider_cb.client.reading import MAX_ANSWER_BYTES
-from airflow_provider_cb.client.settings import ClientSettings
+from airflow_provider_cb.chargebee_api.errors import ChargebeeError, ChargebeeTransportError
+from airflow_provider_cb.chargebee_api.reading import MAX_ANSWER_BYTES
+from airflow_provider_cb.chargebee_api.settings import ClientSettings
 from airflow_provider_cb.hooks.chargebee import ChargebeeHook, mask_api_key
+from airflow_provider_cb.invoicing.action_table import CLOSE
+from airflow_provider_cb.invoicing.clients import AsyncChargebeeClient, ChargebeeClient
+from airflow_provider_cb.invoicing.outcomes import ActionRecord, perform_action
 from tests.reliability.hostile import (
     HostileServer,
     Request,
@@ -136,9 +136,9 @@ def test_a_declared_huge_answer_is_not_read(path: str) -> None:
 
 RSS_PROBE = """
 import resource, sys
-from airflow_provider_cb.client.clients import ChargebeeClient
-from airflow_provider_cb.client.errors import ChargebeeError
-from airflow_provider_cb.client.settings import ClientSettings
+from airflow_provider_cb.invoicing.clients import ChargebeeClient
+from airflow_provider_cb.chargebee_api.errors import ChargebeeError
+from airflow_provider_cb.chargebee_api.settings import ClientSettings
 
 settings = ClientSettings(
     api_key="test_key_rss", base_url=sys.argv[1], max_retries=0, timeout=60, lift_rate_budget=True
@@ -314,7 +314,7 @@ def test_every_echo_variant_is_redacted(figures: Figures) -> None:
 
 
 def _redacted_echo(echoed: str) -> str:
-    from airflow_provider_cb.client.redaction import redact
+    from airflow_provider_cb.chargebee_api.redaction import redact
 
     return redact(f"Authorization: {echoed}", [KEY])
 

@@ -26,9 +26,7 @@ from urllib.parse import quote
 
 import pytest
 
-from airflow_provider_cb.client.bulk import run_bulk
-from airflow_provider_cb.client.clients import ChargebeeClient
-from airflow_provider_cb.client.errors import (
+from airflow_provider_cb.chargebee_api.errors import (
     AuthenticationError,
     ChargebeeAPIError,
     ChargebeeError,
@@ -39,10 +37,12 @@ from airflow_provider_cb.client.errors import (
     RateLimitError,
     ServerError,
 )
-from airflow_provider_cb.client.invoices import CLOSE
-from airflow_provider_cb.client.outcomes import perform_action
-from airflow_provider_cb.client.settings import ClientSettings
+from airflow_provider_cb.chargebee_api.settings import ClientSettings
 from airflow_provider_cb.hooks.chargebee import ChargebeeHook
+from airflow_provider_cb.invoicing.action_table import CLOSE
+from airflow_provider_cb.invoicing.bulk_runs import run_bulk
+from airflow_provider_cb.invoicing.clients import ChargebeeClient
+from airflow_provider_cb.invoicing.outcomes import perform_action
 from airflow_provider_cb.testing import ChargebeeEmulator
 from airflow_provider_cb.testing.dags import DagFolder
 from tests.reliability.support import TinyServer, connection_json

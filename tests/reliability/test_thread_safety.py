@@ -14,11 +14,11 @@ from dataclasses import dataclass
 
 import pytest
 
-from airflow_provider_cb.client.bulk import BulkSummary, run_bulk
-from airflow_provider_cb.client.idempotency import derive_key
-from airflow_provider_cb.client.invoices import ACTIONS
-from airflow_provider_cb.client.outcomes import ActionRecord, perform_action
 from airflow_provider_cb.hooks.chargebee import ChargebeeHook
+from airflow_provider_cb.invoicing.action_table import ACTIONS
+from airflow_provider_cb.invoicing.bulk_runs import BulkSummary, run_bulk
+from airflow_provider_cb.invoicing.outcomes import ActionRecord, perform_action
+from airflow_provider_cb.operators.idempotency_keys import derive_key
 from airflow_provider_cb.testing import FAULT_KINDS, AppliedAction, ChargebeeEmulator
 from tests.reliability.support import (
     CLIENT_TIMEOUT,

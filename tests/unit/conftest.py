@@ -13,10 +13,10 @@ from typing import Any
 import httpx
 import pytest
 
-from airflow_provider_cb.client.encoding import RequestOrigin
-from airflow_provider_cb.client.ratebudget import RateBudget
-from airflow_provider_cb.client.settings import ClientSettings
-from airflow_provider_cb.client.transport import Transport
+from airflow_provider_cb.chargebee_api.encoding import RequestOrigin
+from airflow_provider_cb.chargebee_api.ratebudget import RateBudget
+from airflow_provider_cb.chargebee_api.settings import ClientSettings
+from airflow_provider_cb.chargebee_api.transport import Transport
 from tests.redis_server import redis_server as redis_server
 from tests.sensor_support import emulator as emulator
 from tests.sensor_support import pay_after_reads as pay_after_reads

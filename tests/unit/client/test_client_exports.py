@@ -8,7 +8,7 @@ import subprocess
 import sys
 
 import airflow_provider_cb.client as client
-from airflow_provider_cb.client import errors
+from airflow_provider_cb.chargebee_api import errors
 
 EXPECTED = {
     # clients and what they answer with
@@ -80,11 +80,11 @@ def test_the_hierarchy_drawn_at_the_top_of_errors_names_every_class() -> None:
 def test_one_module_of_the_core_loads_without_the_rest() -> None:
     """DAG files import the operators, which import a few modules of the core only."""
     probe = (
-        "import sys, airflow_provider_cb.client.errors\n"
-        "print(sorted(m for m in sys.modules if m.startswith('airflow_provider_cb.client.')))"
+        "import sys, airflow_provider_cb.chargebee_api.errors\n"
+        "print(sorted(m for m in sys.modules if m.startswith('airflow_provider_cb.chargebee_api.')))"
     )
     loaded = subprocess.run(
         [sys.executable, "-c", probe], capture_output=True, text=True, check=True
     ).stdout
 
-    assert loaded.strip() == "['airflow_provider_cb.client.errors']"
+    assert loaded.strip() == "['airflow_provider_cb.chargebee_api.errors']"

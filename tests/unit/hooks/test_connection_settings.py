@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from airflow_provider_cb.client.errors import ChargebeeValidationError
+from airflow_provider_cb.chargebee_api.errors import ChargebeeValidationError
 from airflow_provider_cb.hooks.chargebee import settings_from_connection
 
 from ..conftest import API_KEY

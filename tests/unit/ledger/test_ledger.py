@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, cast
 
 import pytest
 
-from airflow_provider_cb.client.outcomes import ActionRecord
+from airflow_provider_cb.invoicing.outcomes import ActionRecord
 from airflow_provider_cb.ledger.index import LedgerIndex
 from airflow_provider_cb.ledger.layout import NO_PERIOD, TaskIdentity, period_of
 from airflow_provider_cb.ledger.month import build_month_report, write_month_report

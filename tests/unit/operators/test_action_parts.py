@@ -7,18 +7,18 @@ from typing import Any
 
 import pytest
 
-from airflow_provider_cb.client.bulk import BulkSummary
-from airflow_provider_cb.client.clients import ChargebeeClient
-from airflow_provider_cb.client.errors import ChargebeeValidationError
-from airflow_provider_cb.client.invoices import CLOSE
-from airflow_provider_cb.client.journal import Journal, MemoryStore
-from airflow_provider_cb.client.outcomes import ActionRecord
-from airflow_provider_cb.client.report import markdown_text
-from airflow_provider_cb.client.settings import ClientSettings
+from airflow_provider_cb.chargebee_api.errors import ChargebeeValidationError
+from airflow_provider_cb.chargebee_api.settings import ClientSettings
+from airflow_provider_cb.invoicing.action_table import CLOSE
+from airflow_provider_cb.invoicing.audit_report import markdown_text
+from airflow_provider_cb.invoicing.bulk_runs import BulkSummary
+from airflow_provider_cb.invoicing.clients import ChargebeeClient
+from airflow_provider_cb.invoicing.journal import Journal, MemoryStore
+from airflow_provider_cb.invoicing.outcomes import ActionRecord
 from airflow_provider_cb.operators import CloseInvoiceOperator
 from airflow_provider_cb.operators.attempt import Acting, TryPolicy, run_try
-from airflow_provider_cb.operators.journal import generation_of
 from airflow_provider_cb.operators.report import ReportRequest, report_targets, write_report
+from airflow_provider_cb.operators.task_state import generation_of
 from airflow_provider_cb.testing import ChargebeeEmulator
 
 
@@ -192,8 +192,8 @@ def test_a_report_failure_fails_the_task_retryably_naming_where_the_summary_is()
 def test_a_store_that_fills_up_stops_the_run_and_the_summary_still_has_every_invoice(
     chargebee_emulator: ChargebeeEmulator,
 ) -> None:
-    from airflow_provider_cb.client.journal import JournalUnavailableError
-    from airflow_provider_cb.client.tasksummary import whole_task_records, whole_task_summary
+    from airflow_provider_cb.invoicing.journal import JournalUnavailableError
+    from airflow_provider_cb.invoicing.tasksummary import whole_task_records, whole_task_summary
 
     class FillsUp(MemoryStore):
         """Takes a few writes, then says the disk is full (as SQLite on a full disk does)."""
@@ -231,8 +231,8 @@ def test_a_store_that_fills_up_stops_the_run_and_the_summary_still_has_every_inv
 def test_a_record_keeps_the_full_invoice_when_asked_and_messages_say_dry_run(
     chargebee_emulator: ChargebeeEmulator,
 ) -> None:
-    from airflow_provider_cb.client.report import result_message
-    from airflow_provider_cb.client.tasksummary import whole_task_records
+    from airflow_provider_cb.invoicing.audit_report import result_message
+    from airflow_provider_cb.invoicing.tasksummary import whole_task_records
 
     ids = chargebee_emulator.seed(1, status="pending")
     journal = Journal(MemoryStore(), action="close", try_number=1, generation=1).open()

@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
-from airflow_provider_cb.client.errors import ChargebeeValidationError
-from airflow_provider_cb.client.listing import pages_for
+from airflow_provider_cb.chargebee_api.errors import ChargebeeValidationError
+from airflow_provider_cb.invoicing.list_filters import pages_for
 from airflow_provider_cb.operators import ListInvoicesOperator
 
 

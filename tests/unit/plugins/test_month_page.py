@@ -9,7 +9,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from airflow_provider_cb.plugins import app as page
-from airflow_provider_cb.testing.ledger import write_sample_ledger
+from airflow_provider_cb.testing.sample_ledger import write_sample_ledger
 
 
 @pytest.fixture

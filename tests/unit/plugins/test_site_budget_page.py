@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from airflow_provider_cb.client.sharedbudget import SharedBudget
+from airflow_provider_cb.chargebee_api.sharedbudget import SharedBudget
 from airflow_provider_cb.hooks.chargebee import ChargebeeHook
 from airflow_provider_cb.plugins import app as page
 from tests.redis_server import RedisServer, free_port

@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 from airflow.sdk.exceptions import AirflowException, AirflowFailException
 
-from airflow_provider_cb.client.errors import ChargebeeValidationError
-from airflow_provider_cb.client.waiting import wait_outcome
+from airflow_provider_cb.chargebee_api.errors import ChargebeeValidationError
+from airflow_provider_cb.invoicing.waiting import wait_outcome
 from airflow_provider_cb.sensors import ChargebeeInvoiceSensor
 from airflow_provider_cb.testing import ChargebeeEmulator
 from tests.sensor_support import reads_of

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from airflow.sdk.module_loading import import_string
 
-from airflow_provider_cb.client import async_transport
+from airflow_provider_cb.chargebee_api import async_transport
 from airflow_provider_cb.testing import ChargebeeEmulator
 from airflow_provider_cb.triggers import invoice as trigger_module
 from airflow_provider_cb.triggers.invoice import ChargebeeInvoiceTrigger
