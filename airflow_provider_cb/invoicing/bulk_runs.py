@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from airflow_provider_cb.chargebee_api.answers import SITE_WIDE_CODES
-from airflow_provider_cb.invoicing.money import summed_amount
+from airflow_provider_cb.invoicing.money import format_money, summed_amount
 
 if TYPE_CHECKING:
     from airflow_provider_cb.invoicing.outcomes import ActionRecord
@@ -95,7 +95,21 @@ class BulkSummary:
             self.records.append(record)
         else:
             self.records_logged += 1
-            log.warning("%s %s: %s", self.action, record.invoice_id, record.as_dict())
+            money = (
+                f" ({format_money(amount, record.currency_code)})"
+                if record.currency_code is not None and amount is not None
+                else ""
+            )
+            why = record.reason or record.api_error_code or record.message or ""
+            log.warning(
+                "%s %s: %s%s %s; record: %s",
+                self.action,
+                record.invoice_id,
+                key,
+                money,
+                why,
+                record.as_dict(),
+            )
 
     def _rank(self, currency: str, amount: int, record: ActionRecord) -> None:
         """Keep the record among its currency's largest, by the amount the totals sum."""

@@ -95,6 +95,20 @@ class SelectionPlan:
                     f"{owed} > {limit}); raise the limit or narrow the filters",
                 )
 
+    def describe(self) -> str:
+        """The plan for people: per currency, what is due and the largest invoices."""
+        parts = []
+        for currency, sums in sorted(self.totals.items()):
+            largest = ", ".join(
+                f"{entry['invoice_id']} {format_money(entry['amount_due'], currency)}"
+                for entry in self.largest.get(currency, [])
+            )
+            parts.append(
+                f"{currency}: {format_money(sums['amount_due'], currency)} due of "
+                f"{format_money(sums['total'], currency)} invoiced (largest: {largest})"
+            )
+        return f"{self.count} invoices {self.range}" + ("; " + "; ".join(parts) if parts else "")
+
     def as_dict(self) -> dict[str, Any]:
         return {
             "count": self.count,

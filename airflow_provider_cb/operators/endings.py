@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING, Any
 
 from airflow.sdk.exceptions import AirflowException, AirflowFailException, AirflowSkipException
 
+from airflow_provider_cb.invoicing.money import summed_amount
+
 if TYPE_CHECKING:
     from airflow.sdk import Context
 
@@ -158,8 +160,15 @@ def asset_event_extra(
     """What a downstream DAG learns from the event: the period, counts, totals, the report."""
     counts = result["counts"] if "counts" in result else {result["outcome"]: 1}
     totals = result.get("totals")
-    if totals is None and result.get("currency_code") and result.get("total") is not None:
-        totals = {result["outcome"]: {result["currency_code"]: result["total"]}}
+    amount = summed_amount(
+        str(result["action"]),
+        total=result.get("total"),
+        amount_due=result.get("amount_due"),
+        write_off_amount=result.get("write_off_amount"),
+    )
+    if totals is None and result.get("currency_code") and amount is not None:
+        # One invoice sums what a bulk task of it would: a write-off, the amount written off.
+        totals = {result["outcome"]: {result["currency_code"]: amount}}
     return {
         "source": "chargebee",
         "action": result["action"],

@@ -271,7 +271,7 @@ class ListInvoicesOperator(ChargebeeBaseOperator):
             plan.range,
             json.dumps(stated, default=str),
         )
-        log.info("plan: %s", json.dumps(plan.as_dict()))
+        log.info("plan: %s", plan.describe())
         result = self._shape(ids)
         ti = context.get("ti")
         if ti is not None:

@@ -71,3 +71,13 @@ def test_the_guard_shows_major_units_with_the_minor_figure_it_takes() -> None:
 def test_bad_limits_are_refused_naming_the_parameter(bad: object) -> None:
     with pytest.raises(ChargebeeValidationError, match=r"^max_amount_due"):
         check_max_amount_due(bad)
+
+
+def test_the_plan_line_shows_major_units_per_currency() -> None:
+    """Issue 23: the plan was logged as JSON in minor units (25007 for EUR 250.07)."""
+    plan = plan_of(("nov_eur_007", "EUR", 25_007), ("nov_jpy_001", "JPY", 10_000))
+    assert plan.describe() == (
+        "2 invoices 2026-10-01..2026-10-31 UTC; "
+        "EUR: EUR 250.07 due of EUR 250.07 invoiced (largest: nov_eur_007 EUR 250.07); "
+        "JPY: JPY 10,000 due of JPY 10,000 invoiced (largest: nov_jpy_001 JPY 10,000)"
+    )
