@@ -42,6 +42,15 @@ must, so it is the rarest kind here only to keep the run short.
 CLIENT_TIMEOUT = 0.5
 SLOW_SECONDS = 0.8
 """An injected slow response takes longer than the client waits for it."""
+FAULTED_CONNECTION: Mapping[str, Any] = {
+    "timeout": CLIENT_TIMEOUT,
+    "lift_rate_budget": True,
+    "rate_limit_block_seconds": 0.2,
+}
+"""The connection extras of a run under injected faults. Its 429s are drawn at random,
+not earned by going over a limit, so the pace is lifted instead of learned ever lower
+(learning is proven in tests/integration/test_rate_budget.py); each 429 still pauses
+every worker, for its ``Retry-After`` or, without one, 0.2 s."""
 
 
 def connection_json(emulator: ChargebeeEmulator, **extra: Any) -> str:

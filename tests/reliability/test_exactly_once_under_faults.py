@@ -25,6 +25,7 @@ from tests.helpers import xcom_of
 from tests.reliability.support import (
     CLIENT_TIMEOUT,
     FAULT_MIX,
+    FAULTED_CONNECTION,
     SLOW_SECONDS,
     Figures,
     faulted_requests,
@@ -107,7 +108,7 @@ def test_bulk_action_under_faults_acts_exactly_once(
     dunning = "in_progress" if case.seed_status == "payment_due" else None
     invoices = case.invoices
     ids = emulator.seed(invoices, status=case.seed_status, dunning_status=dunning)
-    use_connection(monkeypatch, emulator, timeout=CLIENT_TIMEOUT, max_retries=MAX_RETRIES)
+    use_connection(monkeypatch, emulator, max_retries=MAX_RETRIES, **FAULTED_CONNECTION)
     emulator.faults.slow_seconds = SLOW_SECONDS
     emulator.faults.set_rates(FAULT_MIX, seed=FAULT_SEED + CASES.index(case))
     dag_id = f"faults_{case.action}_{case.conflict_status}_{invoices}"

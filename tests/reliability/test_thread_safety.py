@@ -21,7 +21,7 @@ from airflow_provider_cb.invoicing.outcomes import ActionRecord, perform_action
 from airflow_provider_cb.operators.idempotency_keys import derive_key
 from airflow_provider_cb.testing import FAULT_KINDS, AppliedAction, ChargebeeEmulator
 from tests.reliability.support import (
-    CLIENT_TIMEOUT,
+    FAULTED_CONNECTION,
     SLOW_SECONDS,
     Figures,
     faulted_requests,
@@ -65,7 +65,7 @@ def test_concurrent_bulk_runs_sharing_one_hook_keep_every_record_straight(
     }
     lane_of = {invoice_id: lane for lane in LANES for invoice_id in ids[lane.action]}
     key_of = {i: derive_key(IDENTITY, lane.action, i) for i, lane in lane_of.items()}
-    use_connection(monkeypatch, emulator, timeout=CLIENT_TIMEOUT, max_retries=MAX_RETRIES)
+    use_connection(monkeypatch, emulator, max_retries=MAX_RETRIES, **FAULTED_CONNECTION)
     emulator.faults.slow_seconds = SLOW_SECONDS
     emulator.faults.set_rates(HIGH_FAULTS, seed=7)
 

@@ -86,7 +86,9 @@ def test_a_clear_changes_the_generation_a_retry_does_not(
 
 def client_for(emulator: ChargebeeEmulator) -> ChargebeeClient:
     return ChargebeeClient(
-        ClientSettings(api_key="test_key", site="acme", base_url=emulator.base_url)
+        ClientSettings(
+            api_key="test_key", site="acme", base_url=emulator.base_url, requests_per_minute=60_000
+        )
     )
 
 
