@@ -152,6 +152,9 @@ class ApprovalDesk:
             .options(joinedload(TaskInstance.hitl_detail))
         ).all()
         for ti in waiting:
+            if ti.hitl_detail is not None and ti.hitl_detail.response_received:
+                _resume_answered(session, ti)
+                continue
             with self._lock:
                 answer = self._answers.get((ti.dag_id, ti.task_id)) or self._answers.get(
                     (None, ti.task_id)
@@ -216,6 +219,24 @@ def _respond(session: Session, ti: Any, answer: Answer) -> None:
         )
     except HTTPException as refused:
         _resume_with_error(session, ti, f"the answer {answer} was refused: {refused.detail}")
+
+
+def _resume_answered(session: Session, ti: Any) -> None:
+    """Resume a task that was answered but is parked again, with the answer it was given.
+
+    The answer moves the task from awaiting input to scheduled in one commit, but
+    ``dag.test()`` may write back the parked state it still holds for the task (the
+    race the live sign-off test waits out). A second answer would be refused; the
+    recorded one is handed to the task, as the answer's own handler does.
+    """
+    from airflow.models.trigger import handle_event_submit
+    from airflow.triggers.base import TriggerEvent
+
+    handle_event_submit(
+        TriggerEvent(ti.hitl_detail.as_resume_event_payload()),  # type: ignore[no-untyped-call]
+        task_instance=ti,
+        session=session,
+    )
 
 
 def _fail(session: Session, ti: Any, timeout: float) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import threading
 from pathlib import Path
 
 import pendulum
@@ -179,3 +180,49 @@ def test_an_approval_nobody_answers_fails_its_task_instead_of_hanging(
     assert dag_run.get_task_instance("approve_write_off").state == "failed"
     assert chargebee_dags.approvals.asked_of("approve_write_off").answer is None
     assert chargebee_conn_env.count_applied() == 0
+
+
+
+def park_again_once_answered(stop: threading.Event) -> None:
+    """Write an answered approval back to awaiting input once, as a stale ``dag.test()`` may."""
+    from airflow.models.hitl import HITLDetail
+    from airflow.models.taskinstance import TaskInstance
+    from airflow.utils.session import create_session
+    from airflow.utils.state import TaskInstanceState
+    from sqlalchemy import select
+
+    while not stop.wait(0.005):
+        with create_session() as session:
+            answered = session.scalars(
+                select(TaskInstance)
+                .join(HITLDetail, HITLDetail.ti_id == TaskInstance.id)
+                .where(HITLDetail.responded_at.is_not(None))
+                .where(TaskInstance.state == TaskInstanceState.SCHEDULED)
+            ).first()
+            if answered is not None:
+                answered.state = TaskInstanceState.AWAITING_INPUT
+                return
+
+
+def test_an_approval_parked_again_after_its_answer_resumes_with_that_answer(
+    chargebee_dags: DagFolder, chargebee_conn_env: ChargebeeEmulator
+) -> None:
+    """Airflow refuses a second answer: the desk must hand the task the answer it has."""
+    run_date = pendulum.datetime(2026, 11, 2, 6, tz="UTC")
+    seed_old_debt(chargebee_conn_env, run_date)
+    dag = load_example(chargebee_dags, "chargebee_write_off_old_debt")
+    chargebee_dags.approvals.poll_interval = 0.02
+    chargebee_dags.approvals.approve("approve_write_off", by="alice")
+    stop = threading.Event()
+    saboteur = threading.Thread(target=park_again_once_answered, args=(stop,))
+    saboteur.start()
+    try:
+        dag_run = dag.test(logical_date=run_date)  # type: ignore[attr-defined]
+    finally:
+        stop.set()
+        saboteur.join()
+
+    assert dag_run.state == "success"
+    assert [asked.task_id for asked in chargebee_dags.approvals.asked] == ["approve_write_off"]
+    assert chargebee_dags.approvals.errors == []
+    assert chargebee_conn_env.count_applied(action="write_off") == 6
