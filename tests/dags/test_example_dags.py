@@ -182,7 +182,6 @@ def test_an_approval_nobody_answers_fails_its_task_instead_of_hanging(
     assert chargebee_conn_env.count_applied() == 0
 
 
-
 def park_again_once_answered(stop: threading.Event) -> None:
     """Write an answered approval back to awaiting input once, as a stale ``dag.test()`` may."""
     from airflow.models.hitl import HITLDetail
