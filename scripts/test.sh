@@ -60,10 +60,13 @@ phase "mypy --strict" .venv/bin/mypy --strict airflow_provider_cb
 phase "import contracts" .venv/bin/lint-imports --no-cache
 floor_ready() { wait "$floor_pid" || { cat "$floor_log" >&2; return 1; }; cat "$floor_log"; }
 phase "bootstrap (.venv-floor), rest of" floor_ready
-phase "pytest, newest Airflow" .venv/bin/python -m pytest "$@"
+# Three workers (pytest-xdist): most tests wait on a server, so three keep two cores busy.
+# Tests sharing a server run on one worker (tests/conftest.py names their groups).
+parallel=(-n 3 --dist loadgroup)  # a later -n (e.g. -n 0 to debug) wins
+phase "pytest, newest Airflow" .venv/bin/python -m pytest "${parallel[@]}" "$@"
 echo "Again on Airflow $(.venv-floor/bin/python -c 'import airflow; print(airflow.__version__)'), the oldest supported:"
 # Only what touches Airflow: the Airflow-free tests could not tell the two versions apart.
-phase "pytest, oldest Airflow" .venv-floor/bin/python -m pytest \
+phase "pytest, oldest Airflow" .venv-floor/bin/python -m pytest "${parallel[@]}" \
   -m "not slow and not long and not airflow_free" tests/unit tests/integration tests/dags "$@"
 echo "The package as users install it:"
 phase "release check" scripts/release-check.sh

@@ -9,13 +9,17 @@ other workers idle.
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
+from tests import closing_sections
 from tests.airflow_free import is_airflow_free
 from tests.helpers import REPO
 
-SHARED_SERVERS = {"live": "live_airflow"}
-"""Session fixtures that start a server, and the one group of the tests that use each."""
+SHARED_SERVERS = {"live": "live_airflow", "system_site": "system_site"}
+"""Fixtures shared by several modules that start a server or make a site's objects, and
+the one group of the tests that use each."""
 
 
 def xdist_group_of(item: pytest.Item) -> str | None:
@@ -36,3 +40,17 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         if group is not None:
             item.add_marker(pytest.mark.xdist_group(group))
     items.sort(key=lambda item: item.get_closest_marker("slow") is None)
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    closing_sections.hand_over(session.config)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node: Any, error: object) -> None:
+    """pytest-xdist: a worker finished; keep the sections it printed nothing of."""
+    closing_sections.take_over(node.workeroutput)
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    closing_sections.print_all(terminalreporter)

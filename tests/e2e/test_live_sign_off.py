@@ -5,9 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import pendulum
+import pytest
 
 from airflow_provider_cb.invoicing.audit_report import markdown_text
 from tests.e2e.live import LiveAirflow, poll
+
+pytestmark = pytest.mark.slow
 
 DAG_ID = "chargebee_write_off_old_debt"
 APPROVAL = "approve_write_off"

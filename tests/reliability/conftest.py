@@ -6,17 +6,19 @@ from collections.abc import Iterator
 
 import pytest
 
+from tests import closing_sections
 from tests.reliability.support import Figures
-
-_FIGURES: list[Figures] = []
 
 
 @pytest.fixture(scope="session")
 def figures(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Figures]:
     """Figures of the slow tests, in ``<pytest basetemp>/reliability-figures.json``."""
     collected = Figures(tmp_path_factory.getbasetemp() / "reliability-figures.json")
-    _FIGURES.append(collected)
     yield collected
+    if collected.lines:
+        closing_sections.add(
+            "reliability figures", *collected.lines, f"written to {collected.path}"
+        )
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -27,12 +29,3 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     for item in items:
         if item.get_closest_marker("repeated_kills"):
             item.add_marker(skip)
-
-
-def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
-    for collected in _FIGURES:
-        if collected.lines:
-            terminalreporter.section("reliability figures")
-            for line in collected.lines:
-                terminalreporter.write_line(line)
-            terminalreporter.write_line(f"written to {collected.path}")

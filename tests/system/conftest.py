@@ -12,11 +12,11 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from airflow_provider_cb.testing.dags import CONNECTION_ENV, DagFolder
+from tests import closing_sections
 from tests.system.findings import Findings
 from tests.system.site import SystemSite
 
@@ -49,11 +49,7 @@ def system_dags(
 
 
 @pytest.fixture(scope="session")
-def findings() -> Findings:
-    return FINDINGS
-
-
-def pytest_terminal_summary(terminalreporter: Any) -> None:
+def findings() -> Iterator[Findings]:
+    yield FINDINGS
     if FINDINGS.rows:
-        terminalreporter.write_sep("=", "Chargebee assumptions, as this site answered")
-        terminalreporter.write_line(FINDINGS.table())
+        closing_sections.add("Chargebee assumptions, as this site answered", FINDINGS.table())
