@@ -17,6 +17,8 @@ from pathlib import Path
 from types import SimpleNamespace, TracebackType
 from typing import Any, Self
 
+from airflow_provider_cb.testing.service import Service
+
 REPO = Path(__file__).resolve().parents[1]
 
 
@@ -44,7 +46,7 @@ API_KEY = "test_key"
 SITE = "acme"
 
 
-class EmulatorProcess:
+class EmulatorProcess(Service):
     """The emulator in a child process (see ``bench/server.py``), so it has its own GIL.
 
     ``stop()`` returns the emulator's counters: requests by status, 429s and their
@@ -106,15 +108,13 @@ class EmulatorProcess:
         self._process = None
         return dict(json.loads(self.stats_file.read_text()))
 
-    def __enter__(self) -> Self:
-        return self.start()
-
     def __exit__(
         self,
         exc_type: type[BaseException] | None,
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
+        """Leaving the block kills what :meth:`stop` did not stop (its counters are not needed)."""
         if self._process is not None:
             self._process.kill()
             self._process.wait()

@@ -13,10 +13,11 @@ import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from types import TracebackType
 from typing import Self
 
 import pytest
+
+from airflow_provider_cb.testing.service import Service
 
 
 def free_port() -> int:
@@ -25,7 +26,7 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-class RedisServer:
+class RedisServer(Service):
     """``redis-server`` without persistence; :attr:`url` once started."""
 
     def __init__(self, password: str | None = None) -> None:
@@ -70,17 +71,6 @@ class RedisServer:
             self._process.wait(timeout=20)
             self._process = None
         shutil.rmtree(self._dir, ignore_errors=True)
-
-    def __enter__(self) -> Self:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
 
 
 @pytest.fixture

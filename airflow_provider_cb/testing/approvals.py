@@ -20,8 +20,9 @@ import logging
 import threading
 import time
 from dataclasses import dataclass, field
-from types import TracebackType
 from typing import TYPE_CHECKING, Any, Self
+
+from airflow_provider_cb.testing.service import Service
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -55,7 +56,7 @@ class Asked:
     """``None`` when nobody was told to answer and the task failed on the timeout."""
 
 
-class ApprovalDesk:
+class ApprovalDesk(Service):
     """Answers approvals in runs of this process's metadata database while it is open.
 
     ``desk.approve("approve_write_off", by="alice")`` before ``dag.test()``
@@ -116,17 +117,6 @@ class ApprovalDesk:
         if self._thread is not None:
             self._thread.join(timeout=10)
             self._thread = None
-
-    def __enter__(self) -> Self:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
 
     def _watch(self) -> None:
         from airflow.utils.session import create_session

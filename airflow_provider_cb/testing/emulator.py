@@ -15,7 +15,6 @@ import threading
 import time
 import traceback
 from collections import Counter
-from types import TracebackType
 from typing import TYPE_CHECKING, Any, Self, Unpack
 
 from airflow_provider_cb.testing import faults as fault_kinds
@@ -28,6 +27,7 @@ from airflow_provider_cb.testing.idempotency import DEFAULT_IN_FLIGHT_MESSAGE, i
 from airflow_provider_cb.testing.ratelimit import InFlightGauge, RateLimitWindow, make_limiter
 from airflow_provider_cb.testing.records import AppliedAction, RecordLog, RequestRecord
 from airflow_provider_cb.testing.server import HttpServer, bind, check_loopback
+from airflow_provider_cb.testing.service import Service
 from airflow_provider_cb.testing.store import InvoiceStore
 from airflow_provider_cb.testing.wire import DEFAULT_DIALECT, Answer, ApiError, Dialect, Disconnect
 
@@ -40,7 +40,7 @@ EMULATED_BLOCK_SECONDS = 1
 """How long the kit's connections wait out a 429 that names no ``Retry-After``."""
 
 
-class ChargebeeEmulator:
+class ChargebeeEmulator(Service):
     """A Chargebee site on localhost with invoices, idempotency, rate limits and faults.
 
     Use it as a context manager (or call :meth:`start` and :meth:`stop`)::
@@ -113,17 +113,6 @@ class ChargebeeEmulator:
         if self._thread is not None:
             self._thread.join()
             self._thread = None
-
-    def __enter__(self) -> Self:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
 
     @property
     def base_url(self) -> str:
