@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import json
-import threading
 from pathlib import Path
+from typing import Any
 
 import pendulum
 import pytest
@@ -182,44 +182,32 @@ def test_an_approval_nobody_answers_fails_its_task_instead_of_hanging(
     assert chargebee_conn_env.count_applied() == 0
 
 
-def park_again_once_answered(stop: threading.Event) -> None:
-    """Write an answered approval back to awaiting input once, as a stale ``dag.test()`` may."""
-    from airflow.models.hitl import HITLDetail
-    from airflow.models.taskinstance import TaskInstance
-    from airflow.utils.session import create_session
-    from airflow.utils.state import TaskInstanceState
-    from sqlalchemy import select
-
-    while not stop.wait(0.005):
-        with create_session() as session:
-            answered = session.scalars(
-                select(TaskInstance)
-                .join(HITLDetail, HITLDetail.ti_id == TaskInstance.id)
-                .where(HITLDetail.responded_at.is_not(None))
-                .where(TaskInstance.state == TaskInstanceState.SCHEDULED)
-            ).first()
-            if answered is not None:
-                answered.state = TaskInstanceState.AWAITING_INPUT
-                return
-
-
 def test_an_approval_parked_again_after_its_answer_resumes_with_that_answer(
-    chargebee_dags: DagFolder, chargebee_conn_env: ChargebeeEmulator
+    chargebee_dags: DagFolder,
+    chargebee_conn_env: ChargebeeEmulator,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """Airflow refuses a second answer: the desk must hand the task the answer it has."""
+    """``dag.test()`` may write back the parked state of a task the desk just answered;
+    Airflow refuses a second answer, so the desk must hand the task the answer it has."""
+    from airflow.utils.state import TaskInstanceState
+
+    from airflow_provider_cb.testing import approvals
+
+    answer, parked_again = approvals._respond, []
+
+    def answer_then_park_again(session: Any, ti: Any, given: Any) -> None:
+        answer(session, ti, given)
+        if not parked_again:  # once, committed with the answer: the run never sees it resumed
+            ti.state = TaskInstanceState.AWAITING_INPUT
+            parked_again.append(ti.id)
+
+    monkeypatch.setattr(approvals, "_respond", answer_then_park_again)
     run_date = pendulum.datetime(2026, 11, 2, 6, tz="UTC")
     seed_old_debt(chargebee_conn_env, run_date)
     dag = load_example(chargebee_dags, "chargebee_write_off_old_debt")
-    chargebee_dags.approvals.poll_interval = 0.02
     chargebee_dags.approvals.approve("approve_write_off", by="alice")
-    stop = threading.Event()
-    saboteur = threading.Thread(target=park_again_once_answered, args=(stop,))
-    saboteur.start()
-    try:
-        dag_run = dag.test(logical_date=run_date)  # type: ignore[attr-defined]
-    finally:
-        stop.set()
-        saboteur.join()
+
+    dag_run = dag.test(logical_date=run_date)  # type: ignore[attr-defined]
 
     assert dag_run.state == "success"
     assert [asked.task_id for asked in chargebee_dags.approvals.asked] == ["approve_write_off"]
