@@ -85,16 +85,10 @@ def _seed_due_then_paid(emulator: ChargebeeEmulator) -> None:
     threading.Thread(target=pay_once_listed, daemon=True).start()
 
 
-def _seed_last_month(emulator: ChargebeeEmulator) -> None:
-    emulator.seed(40, status="pending", date=int(THIS_MONTH.subtract(days=10).timestamp()))
-
-
 SEEDERS: dict[str, Callable[[ChargebeeEmulator], None]] = {
     "chargebee_write_off_old_debt": _seed_old_debt,
-    "chargebee_month_end_chunked": _seed_last_month,
     "chargebee_wait_for_payment": _seed_paid,
     "chargebee_wait_for_payments": _seed_due_then_paid,
-    "chargebee_signed_off_close": _seed_last_month,
 }
 EXPECTED_ACTIONS = {
     "chargebee_readme": 11,
@@ -109,8 +103,6 @@ EXPECTED_ACTIONS = {
 CLI_RUNS = {"chargebee_readme": "selected 5 pending invoices dated 2026-10-01..2026-10-31 UTC"}
 LOGICAL_DATES = {
     "chargebee_write_off_old_debt": THIS_MONTH,
-    "chargebee_month_end_chunked": THIS_MONTH,
-    "chargebee_signed_off_close": THIS_MONTH,
 }
 
 
