@@ -193,12 +193,23 @@ class InvoiceActionOperator(ChargebeeBaseOperator):
 
     def run(self, context: Context) -> dict[str, Any]:
         from airflow_provider_cb.invoicing.bulk_runs import BulkSummary
-        from airflow_provider_cb.operators.task_state import open_journal
+        from airflow_provider_cb.invoicing.journal import JournalUnavailableError
+        from airflow_provider_cb.operators.task_state import open_journal, unopened_journal
 
         inputs = self.inputs()
-        journal = open_journal(
-            context, self.action.name, retries=self.retries or 0, durable=not inputs.dry_run
-        )
+        ending: BaseException | None = None
+        try:
+            journal = open_journal(
+                context, self.action.name, retries=self.retries or 0, durable=not inputs.dry_run
+            )
+        except Exception as error:
+            # Nothing is sent without the journal; the summary still says so, invoice by invoice.
+            journal = unopened_journal(context, self.action.name, error)
+            ending = JournalUnavailableError(
+                f"the task's journal could not be opened ({journal.error}); nothing was sent. "
+                "A retry is safe"
+            )
+            ending.__cause__ = error
         ti = context["ti"]
         ledger = start_ledger(self, context, ti.map_index if ti.map_index is not None else -1)
         summary = BulkSummary(
@@ -206,9 +217,9 @@ class InvoiceActionOperator(ChargebeeBaseOperator):
             total=len(inputs.invoice_ids),
             listener=lambda record: self._listen(journal, ledger, record),
         )
-        ending: BaseException | None = None
         try:
-            self._act(context, inputs, journal, summary)
+            if ending is None:
+                self._act(context, inputs, journal, summary)
         except BaseException as error:
             ending = error
             summary.interrupted_by = summary.interrupted_by or type(error).__name__

@@ -25,10 +25,14 @@ def generation_of(try_number: int, max_tries: Any, retries: int) -> int:
     return 1
 
 
+def try_number_of(ti: Any) -> int:
+    return int(getattr(ti, "try_number", None) or 1)  # a context made by hand may lack it
+
+
 def open_journal(context: Context, action: str, *, retries: int, durable: bool) -> Journal:
     """This task instance's journal, with what earlier tries of this round wrote."""
     ti = context["ti"]
-    try_number = int(getattr(ti, "try_number", None) or 1)  # a context made by hand may lack it
+    try_number = try_number_of(ti)
     store: JournalStore = MemoryStore()
     if durable:
         store = context.get("task_state_store") or store
@@ -38,3 +42,12 @@ def open_journal(context: Context, action: str, *, retries: int, durable: bool) 
         try_number=try_number,
         generation=generation_of(try_number, getattr(ti, "max_tries", None), retries),
     ).open()
+
+
+def unopened_journal(context: Context, action: str, error: BaseException) -> Journal:
+    """A journal in memory standing for one whose store failed to open: it holds no invoice,
+    so the task's summary names each one ``not_sent``, and ``error`` says why."""
+    try_number = try_number_of(context["ti"])
+    journal = Journal(MemoryStore(), action=action, try_number=try_number, generation=1).open()
+    journal.error = f"{type(error).__name__}: {error}"[:300]
+    return journal

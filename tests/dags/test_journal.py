@@ -225,3 +225,31 @@ CloseInvoiceOperator(task_id="close", invoice_ids={ids!r}, requests_per_minute=3
     assert emulator.count_applied("close") == 150 and emulator.duplicates() == {}
     # Before the journal every retry sent all 150 again; now only what was in flight.
     assert len(posts(emulator)) < 150 + 50
+
+
+@pytest.mark.parametrize("bulk", [True, False], ids=["bulk", "single"])
+def test_a_store_down_when_the_journal_opens_sends_nothing_and_leaves_a_summary(
+    chargebee_dags: DagFolder,
+    emulator: ChargebeeEmulator,
+    monkeypatch: pytest.MonkeyPatch,
+    bulk: bool,
+) -> None:
+    from airflow.sdk.execution_time.context import TaskStateStoreAccessor
+
+    def down(self: Any, key: str, default: Any = None) -> Any:
+        raise ConnectionError("the task state store does not answer")
+
+    monkeypatch.setattr(TaskStateStoreAccessor, "get", down)
+    ids = emulator.seed(3, status="pending")
+    chosen = f"invoice_ids={ids!r}" if bulk else f"invoice_id={ids[0]!r}"
+    dag_run = run(
+        chargebee_dags, "journal_store_down", f'CloseInvoiceOperator(task_id="close", {chosen})'
+    )
+    assert state_of(dag_run, "close") == "failed"
+    result = xcom_of(dag_run, "close", key="chargebee_result")
+    if bulk:
+        assert result["counts"] == {"not_sent": 3}
+    else:
+        assert (result["invoice_id"], result["outcome"]) == (ids[0], "not_sent")
+    assert result["journal_error"] == "ConnectionError: the task state store does not answer"
+    assert len(emulator.requests) == 0
