@@ -219,14 +219,7 @@ def _resume_answered(session: Session, ti: Any) -> None:
     race the live sign-off test waits out). A second answer would be refused; the
     recorded one is handed to the task, as the answer's own handler does.
     """
-    from airflow.models.trigger import handle_event_submit
-    from airflow.triggers.base import TriggerEvent
-
-    handle_event_submit(
-        TriggerEvent(ti.hitl_detail.as_resume_event_payload()),  # type: ignore[no-untyped-call]
-        task_instance=ti,
-        session=session,
-    )
+    _resume(session, ti, ti.hitl_detail.as_resume_event_payload())
 
 
 def _fail(session: Session, ti: Any, timeout: float) -> None:
@@ -240,11 +233,16 @@ def _fail(session: Session, ti: Any, timeout: float) -> None:
 
 def _resume_with_error(session: Session, ti: Any, message: str) -> None:
     """Resume the task with a timeout event, as Airflow's own response timeout does: it fails."""
+    _resume(session, ti, {"error": message, "error_type": "timeout"})
+
+
+def _resume(session: Session, ti: Any, payload: dict[str, Any]) -> None:
+    """Hand a parked task ``payload`` as its trigger event: it is scheduled to go on with it."""
     from airflow.models.trigger import handle_event_submit
     from airflow.triggers.base import TriggerEvent
 
     handle_event_submit(
-        TriggerEvent({"error": message, "error_type": "timeout"}),  # type: ignore[no-untyped-call]
+        TriggerEvent(payload),  # type: ignore[no-untyped-call]
         task_instance=ti,
         session=session,
     )

@@ -60,6 +60,17 @@ def connection_json(emulator: ChargebeeEmulator, **extra: Any) -> str:
     return json.dumps(conn)
 
 
+def airflow_env(home: Path, dags: Path, emulator: ChargebeeEmulator) -> dict[str, str]:
+    """The environment of an ``airflow`` command run on ``home`` and ``dags``, against the emulator."""
+    return {
+        **os.environ,
+        "AIRFLOW_HOME": str(home),
+        "AIRFLOW__CORE__DAGS_FOLDER": str(dags),
+        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+        "AIRFLOW_CONN_CHARGEBEE_DEFAULT": connection_json(emulator),
+    }
+
+
 def use_connection(
     monkeypatch: pytest.MonkeyPatch,
     emulator: ChargebeeEmulator,

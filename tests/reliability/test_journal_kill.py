@@ -14,7 +14,6 @@ One kill runs in the default suite; ``pytest -m repeated_kills`` runs 20.
 from __future__ import annotations
 
 import json
-import os
 import random
 import subprocess
 import textwrap
@@ -26,7 +25,7 @@ import pytest
 from airflow_provider_cb.testing import ChargebeeEmulator
 from tests.helpers import airflow_cli
 from tests.journal_support import kill_when_applied, schedule_retry, stored_journal, task_instance
-from tests.reliability.support import Figures, connection_json, settle
+from tests.reliability.support import Figures, airflow_env, settle
 
 INVOICES = 2000
 REPETITIONS = 20
@@ -42,16 +41,6 @@ with DAG("{DAG_ID}", schedule=None, start_date=pendulum.datetime(2026, 1, 1, tz=
     CloseInvoiceOperator(task_id="close", invoice_ids=[f"inv_{{n:06d}}" for n in range(1, {INVOICES} + 1)],
                          max_workers=4)
 """
-
-
-def _env(home: Path, dags: Path, emulator: ChargebeeEmulator) -> dict[str, str]:
-    return {
-        **os.environ,
-        "AIRFLOW_HOME": str(home),
-        "AIRFLOW__CORE__DAGS_FOLDER": str(dags),
-        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
-        "AIRFLOW_CONN_CHARGEBEE_DEFAULT": connection_json(emulator),
-    }
 
 
 def _xcom(run_id: str) -> dict[str, Any]:
@@ -80,7 +69,7 @@ def kill_and_retry(
     dags = tmp_path / "dags"
     dags.mkdir()
     (dags / f"{DAG_ID}.py").write_text(textwrap.dedent(KILL_DAG))
-    env = _env(home, dags, emulator)
+    env = airflow_env(home, dags, emulator)
     # Slow every POST a little, so the kill lands with part of the invoices closed.
     emulator.faults.slow_seconds = 0.01
     emulator.faults.set_rates({"slow_response": 1.0}, only_methods={"POST"})

@@ -25,7 +25,7 @@ import pytest
 from airflow_provider_cb.testing import ChargebeeEmulator
 from airflow_provider_cb.testing.dags import DagFolder
 from tests.helpers import airflow_cli, xcom_of
-from tests.reliability.support import Figures, connection_json, settle
+from tests.reliability.support import Figures, airflow_env, settle
 
 INVOICES = 200
 """In CI; 2,000 as a long proof (``pytest -m long``)."""
@@ -51,16 +51,6 @@ with DAG("kill_and_rerun", schedule=None, start_date=pendulum.datetime(2026, 1, 
 
     report(close.output)
 """
-
-
-def _env(home: Path, dags: Path, emulator: ChargebeeEmulator) -> dict[str, str]:
-    return {
-        **os.environ,
-        "AIRFLOW_HOME": str(home),
-        "AIRFLOW__CORE__DAGS_FOLDER": str(dags),
-        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
-        "AIRFLOW_CONN_CHARGEBEE_DEFAULT": connection_json(emulator),
-    }
 
 
 def _summary(output: str) -> dict[str, Any]:
@@ -95,7 +85,7 @@ def test_bulk_close_killed_with_sigkill_and_run_again_closes_each_invoice_once(
     dags.mkdir()
     source = KILL_DAG.format(invoices=invoices, mark=SUMMARY_MARK)
     (dags / "kill_and_rerun.py").write_text(textwrap.dedent(source))
-    env = _env(chargebee_airflow_home, dags, emulator)
+    env = airflow_env(chargebee_airflow_home, dags, emulator)
     command = [*airflow_cli(), "dags", "test", "kill_and_rerun"]
     # Slow every POST a little, so the kill lands with part of the invoices closed.
     emulator.faults.slow_seconds = 0.05
